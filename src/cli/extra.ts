@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Capability commands (agent, simulate, anomaly …) register here. */
+export function registerExtraCommands(_program: Command): void {}

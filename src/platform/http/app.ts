@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createGunzip, createInflate } from 'node:zlib';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { roleSatisfies, type Principal, type RouteAuth } from '../auth/roles.js';
+import type { TokenService } from '../auth/tokens.js';
+import { ErrorSchema, HttpError, type ApiErrorBody } from './errors.js';
+import { VERSION } from '../version.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** Every route registered, with the auth it demands (the route-auth test walks these). */
+    vigilRoutes: { method: string; url: string; auth: RouteAuth }[];
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route. Unset: GET/HEAD need viewer, everything else admin. */
+    auth?: RouteAuth;
+  }
+}
+
+export interface AppOptions {
+  log: Logger;
+  metrics: Registry;
+  tokens: TokenService;
+  bodyLimit: number;
+  anonymousRead: boolean;
+  /** Directory of the built web app, served at / when present. */
+  webDir?: string;
+}
+
+export function requiredAuth(method: string, declared: RouteAuth | undefined): RouteAuth {
+  if (declared) return declared;
+  return method === 'GET' || method === 'HEAD' ? 'viewer' : 'admin';
+}
+
+/**
+ * The Fastify instance every module registers into: request ids, JSON errors, auth, metrics,
+ * OpenAPI, gzip request bodies and the web app.
+ */
+export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.log as unknown as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit,
+    // Per-request access lines would drown the logs; request count and latency are in /metrics.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  });
+
+  app.decorateRequest('principal', null);
+  const routes: FastifyInstance['vigilRoutes'] = [];
+  app.decorate('vigilRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    for (const m of methods) routes.push({ method: m, url: r.url, auth: requiredAuth(m, (r.config as { auth?: RouteAuth } | undefined)?.auth) });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Vigil API', version: VERSION, description: 'SLO monitoring, latency anomaly detection, fault injection and log batch diagnosis' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    hideUntagged: false,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  const requests = new Counter({
+    name: 'vigil_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [opts.metrics],
+  });
+  const latency = new Histogram({
+    name: 'vigil_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [opts.metrics],
+  });
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    // Requests in flight at shutdown finish, and their keep-alive connections close behind them.
+    if (closing) reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    // Unknown routes collapse into one label so scanners cannot blow up cardinality.
+    const route = req.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500) req.log.error({ reqId: req.id, route, status: reply.statusCode }, 'request failed');
+  });
+
+  // Gzip/deflate request bodies (agents and OTLP exporters send them). The body limit applies to
+  // the decompressed stream, so a small bomb cannot inflate past it.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
+    if (enc !== 'gzip' && enc !== 'deflate') return payload;
+    const inflater = enc === 'gzip' ? createGunzip() : createInflate();
+    delete req.headers['content-length'];
+    payload.on('error', (e) => inflater.destroy(e));
+    return payload.pipe(inflater);
+  });
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply) => {
+    if (!req.routeOptions.url) return; // unknown route: the 404 handler answers
+    const need = requiredAuth(req.method, req.routeOptions.config?.auth);
+    const header = req.headers.authorization;
+    if (header) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      const principal = m ? await opts.tokens.verify(m[1]) : null;
+      if (!principal) return reply.code(401).send(err('unauthorized', 'invalid or revoked bearer token'));
+      req.principal = principal;
+    }
+    if (need === 'public') return;
+    if (!req.principal) {
+      if (need === 'viewer' && opts.anonymousRead) return;
+      return reply.code(401).header('www-authenticate', 'Bearer').send(err('unauthorized', `this route needs a bearer token with role ${need}`));
+    }
+    if (!roleSatisfies(req.principal.role, need)) {
+      return reply.code(403).send(err('forbidden', `role ${req.principal.role} may not call this route (needs ${need})`));
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError & { field?: string; code?: string }, req, reply) => {
+    if (error instanceof HttpError) return reply.code(error.statusCode).send(err(error.code, error.message, error.field));
+    if (error.validation) {
+      const v = error.validation[0];
+      const field =
+        (v?.params as { missingProperty?: string })?.missingProperty ??
+        (v?.instancePath ? v.instancePath.replace(/^\//, '').replaceAll('/', '.') : undefined);
+      const where = error.validationContext ?? 'request';
+      const qualified = field ? `${where === 'body' ? '' : `${where}.`}${field}` : where;
+      return reply.code(400).send(err('bad_request', `${qualified} ${v?.message ?? 'is invalid'}`, field));
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send(err('payload_too_large', `request body exceeds the ${opts.bodyLimit}-byte limit`));
+    if (status === 415) return reply.code(415).send(err('unsupported_media_type', error.message));
+    if (status >= 400 && status < 500) {
+      const code = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? 'malformed_json' : 'bad_request';
+      return reply.code(status).send(err(code, error.message));
+    }
+    if (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR') {
+      return reply.code(400).send(err('bad_encoding', 'request body is not valid gzip/deflate'));
+    }
+    req.log.error({ err: error, reqId: req.id }, 'unhandled error');
+    return reply.code(500).send(err('internal', `internal error (request id ${req.id})`));
+  });
+
+  const webDir = opts.webDir && existsSync(path.join(opts.webDir, 'index.html')) ? opts.webDir : undefined;
+  if (webDir) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+
+  app.setNotFoundHandler({}, (req, reply) => {
+    const url = req.url.split('?')[0];
+    const isApi = /^\/(api|v1|v2|metrics|healthz|readyz)(\/|$)/.test(url);
+    if (webDir && !isApi && req.method === 'GET' && String(req.headers.accept ?? '').includes('text/html')) {
+      // Client-side routes of the single-page app.
+      return reply.sendFile('index.html');
+    }
+    return reply.code(404).send(err('not_found', `no route ${req.method} ${url}`));
+  });
+
+  app.get('/api/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}
+
+function err(error: string, message: string, field?: string): ApiErrorBody {
+  return field ? { error, message, field } : { error, message };
+}
+
+export { ErrorSchema };
