@@ -148,7 +148,11 @@ async function ensureAdminToken(tokens: TokenService, configured: string | undef
 }
 
 function registerPlatformRoutes(app: FastifyInstance, ctx: ModuleContext, readiness: Record<string, () => Promise<ReadyState>>): void {
-  app.get('/healthz', { config: { auth: 'public' }, schema: { tags: ['platform'], summary: 'Process is alive' } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { config: { auth: 'public' }, schema: { tags: ['platform'], summary: 'Process is alive', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/readyz',
@@ -179,13 +183,35 @@ function registerPlatformRoutes(app: FastifyInstance, ctx: ModuleContext, readin
 
   registerTokenRoutes(app, ctx);
 
-  app.get('/api/v1/whoami', { config: { auth: 'public' }, schema: { tags: ['platform'], summary: 'The caller\'s role' } }, async (req) => ({
+  app.get(
+    '/api/v1/whoami',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['platform'],
+        summary: "The caller's role",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              authenticated: { type: 'boolean' },
+              role: { type: 'string', nullable: true },
+              name: { type: 'string', nullable: true },
+              clusterId: { type: 'string', nullable: true },
+              anonymousRead: { type: 'boolean' },
+            },
+          },
+        },
+      },
+    },
+    async (req) => ({
     authenticated: !!req.principal,
     role: req.principal?.role ?? null,
     name: req.principal?.name ?? null,
     clusterId: req.principal?.clusterId ?? null,
     anonymousRead: anonymousReadAllowed(ctx.config),
-  }));
+    }),
+  );
 }
 
 const TokenInfoSchema = {
