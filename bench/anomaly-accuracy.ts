@@ -1,14 +1,15 @@
 /**
  * Accuracy of the time-aware latency rule against two time-blind peers, on a labelled synthetic workload.
  *
- * Workload (deterministic, seeded): six service endpoints over `weeks` weeks in Asia/Taipei, one trace
- * timestamp at a time. Each endpoint has its own daily rhythm — business-hours load, a nightly batch,
- * an evening peak, a morning login rush, a weekend sale — which both changes traffic (fewer traces at
- * night and at weekends, so some buckets are thin and the fallback chain is exercised) and slows
- * requests down smoothly across the day. Noise is heavy-tailed: log-normal (σ 0.25) times, for 3 % of
- * requests, a Pareto factor (α 3). With probability 1 % a trace is an injected anomaly: its duration is
- * m × the true local p95 at that instant, m uniform in [3, 10]. Anomalies occur in the training weeks
- * too (unlabelled there, as in real traffic); the last week is scored.
+ * Workload (deterministic, seeded): eight service endpoints over `weeks` (6) weeks in Asia/Taipei.
+ * Six serve people — quiet nights, busy afternoons, half the traffic at weekends, so some buckets are
+ * thin and the fallback chain is exercised — two serve machines (device events, partners' webhooks)
+ * around the clock. Each has its own rhythm of latency, smooth across the day: business-hours load,
+ * a nightly batch, an evening peak, a morning login rush, a weekend sale, nightly storage compaction,
+ * a partner that is slow in its business hours. Noise is heavy-tailed: log-normal (σ 0.25) times, for
+ * 3 % of requests, a Pareto factor (α 3). With probability 1 % a trace is an injected anomaly: its
+ * duration is m × the true local p95 at that instant, m uniform in [3, 10]. Anomalies occur in the
+ * training weeks too (unlabelled there, as in real traffic); the weeks after `trainWeeks` are scored.
  *
  * Detectors, all trained on the first `trainWeeks` weeks, then frozen:
  *  - time-aware: the real pipeline — AnomalyStore over the in-memory KV (windows of 1000 per
@@ -33,7 +34,7 @@ export interface AccuracyOptions {
   seed?: number;
   weeks?: number;
   trainWeeks?: number;
-  /** Multiplies every endpoint's traffic (default 1: ~150k traces over 5 weeks). */
+  /** Multiplies every endpoint's traffic (default 1: ~190k traces over 6 weeks). */
   traffic?: number;
   anomalyRate?: number;
   print?: boolean;
@@ -52,6 +53,8 @@ export interface AccuracyRow {
 
 export interface AccuracyResult {
   rows: AccuracyRow[];
+  /** F1 of each detector per service endpoint, in the order of rows. */
+  perEndpoint: { endpoint: string; anomalies: number; f1: number[] }[];
   trainTraces: number;
   testTraces: number;
   testAnomalies: number;
@@ -116,29 +119,59 @@ interface EndpointProfile {
   base: number;
   /** Traces per hour at the busiest weekday hour. */
   rate: number;
+  /** Share of `rate` by local hour (fractional) and day type. */
+  traffic: (h: number, d: DayType) => number;
   /** Slow-down factor by local hour (fractional) and day type. */
   slow: (h: number, d: DayType) => number;
 }
 
+/** People: quiet nights, busy afternoons, half the traffic at weekends. */
+const human = (h: number, d: DayType) => (0.1 + 0.9 * bump(h, 14, 4.5)) * (d === 'weekend' ? 0.5 : 1);
+/** Machines (devices, partners' webhooks): around the clock, a little less at weekends. */
+const machine = (_h: number, d: DayType) => (d === 'weekend' ? 0.9 : 1);
+
 const PROFILES: EndpointProfile[] = [
-  { service: 'frontend', endpoint: 'GET /', base: 80, rate: 80, slow: (h, d) => 1 + 0.6 * bump(h, 13, 3) * (d === 'weekday' ? 1 : 0.3) },
+  { service: 'frontend', endpoint: 'GET /', base: 80, rate: 80, traffic: human, slow: (h, d) => 1 + 0.6 * bump(h, 13, 3) * (d === 'weekday' ? 1 : 0.3) },
   {
     service: 'checkout',
     endpoint: 'POST /orders',
     base: 220,
     rate: 40,
+    traffic: human,
     slow: (h, d) => 1 + (d === 'weekday' ? 1.5 * bump(h, 13, 2.5) : 0.4 * bump(h, 15, 3)),
   },
   // a nightly batch job shares the database every day around 01:00–04:00
-  { service: 'reports', endpoint: 'GET /reports/{id}', base: 300, rate: 25, slow: (h) => 1 + 3 * bump(h, 2.5, 1.2) },
-  { service: 'search', endpoint: 'GET /search', base: 120, rate: 60, slow: (h, d) => 1 + (d === 'weekend' ? 1.8 : 1.2) * bump(h, 21, 1.8) },
-  { service: 'auth', endpoint: 'POST /login', base: 40, rate: 50, slow: (h, d) => 1 + (d === 'weekday' ? 2 * bump(h, 9, 1) : 0.2 * bump(h, 11, 2)) },
+  { service: 'reports', endpoint: 'GET /reports/{id}', base: 300, rate: 25, traffic: human, slow: (h) => 1 + 3 * bump(h, 2.5, 1.2) },
+  {
+    service: 'search',
+    endpoint: 'GET /search',
+    base: 120,
+    rate: 60,
+    traffic: human,
+    slow: (h, d) => 1 + (d === 'weekend' ? 1.8 : 1.2) * bump(h, 21, 1.8),
+  },
+  {
+    service: 'auth',
+    endpoint: 'POST /login',
+    base: 40,
+    rate: 50,
+    traffic: human,
+    slow: (h, d) => 1 + (d === 'weekday' ? 2 * bump(h, 9, 1) : 0.2 * bump(h, 11, 2)),
+  },
   // a weekend sale doubles inventory lookups' latency all weekend
-  { service: 'inventory', endpoint: 'GET /items/{id}', base: 30, rate: 50, slow: (h, d) => (d === 'weekend' ? 2.2 : 1 + 0.2 * bump(h, 13, 3)) },
+  { service: 'inventory', endpoint: 'GET /items/{id}', base: 30, rate: 50, traffic: human, slow: (h, d) => (d === 'weekend' ? 2.2 : 1 + 0.2 * bump(h, 13, 3)) },
+  // devices send events around the clock; nightly storage compaction slows writes around 02:00–05:00
+  { service: 'ingest', endpoint: 'POST /v1/events', base: 25, rate: 60, traffic: machine, slow: (h) => 1 + 2.5 * bump(h, 3.5, 1.3) },
+  // partners' webhooks arrive around the clock; the partner bank is slow during its weekday business hours
+  {
+    service: 'payments',
+    endpoint: 'POST /webhooks/{id}',
+    base: 150,
+    rate: 30,
+    traffic: machine,
+    slow: (h, d) => 1 + (d === 'weekday' ? 1.2 * bump(h, 11, 2.5) : 0),
+  },
 ];
-
-/** Share of the peak traffic at a local hour: quiet nights, busy afternoons, half at weekends. */
-const activity = (h: number, d: DayType) => (0.1 + 0.9 * bump(h, 14, 4.5)) * (d === 'weekend' ? 0.5 : 1);
 
 const SIGMA = 0.25;
 const TAIL_P = 0.03;
@@ -167,7 +200,7 @@ function generate(opts: Required<Pick<AccuracyOptions, 'seed' | 'weeks' | 'traff
     const { hour, weekday } = localHourAndDay(hourStart + H / 2, TZ);
     const dayType: DayType = weekday === 0 || weekday === 6 ? 'weekend' : 'weekday';
     for (const p of PROFILES) {
-      const n = rng.poisson(p.rate * opts.traffic * activity(hour + 0.5, dayType));
+      const n = rng.poisson(p.rate * opts.traffic * p.traffic(hour + 0.5, dayType));
       for (let i = 0; i < n; i++) {
         const startMs = hourStart + Math.floor(rng.next() * H);
         const localH = hour + ((startMs - hourStart) % H) / H; // Taipei is a whole-hour offset
@@ -205,7 +238,7 @@ function score(detector: string, flagged: boolean[], test: Labelled[], note: str
 }
 
 export async function run(options: AccuracyOptions = {}): Promise<AccuracyResult> {
-  const opts = { seed: 42, weeks: 5, trainWeeks: 4, traffic: 1, anomalyRate: 0.01, print: false, ...options };
+  const opts = { seed: 42, weeks: 6, trainWeeks: 4, traffic: 1, anomalyRate: 0.01, print: false, ...options };
   const traces = generate(opts);
   const split = START + opts.trainWeeks * 7 * 24 * H;
   const train = traces.filter((t) => t.startMs < split);
@@ -242,6 +275,12 @@ export async function run(options: AccuracyOptions = {}): Promise<AccuracyResult
   const global = test.map((t) => t.durationMs > globalThr.get(`${t.service}|${t.endpoint}`)!);
   const z = test.map((t) => t.durationMs > zThr.get(`${t.service}|${t.endpoint}`)!);
 
+  const perEndpoint = PROFILES.map((p) => {
+    const idx = test.map((t, i) => (t.service === p.service && t.endpoint === p.endpoint ? i : -1)).filter((i) => i >= 0);
+    const sub = idx.map((i) => test[i]);
+    const f1 = [timeAware, global, z].map((flags) => score('', idx.map((i) => flags[i]), sub, '').f1);
+    return { endpoint: `${p.service} ${p.endpoint}`, anomalies: sub.filter((t) => t.anomaly).length, f1 };
+  });
   const cannot = fallbackLevels.none ?? 0;
   const rows = [
     score('time-aware max(2×p95, p50+10×MAD)', timeAware, test, `hour × day type ${TZ}; ${cannot} cannotDetermine`),
@@ -251,6 +290,7 @@ export async function run(options: AccuracyOptions = {}): Promise<AccuracyResult
   const timeAwareWins = rows[0].f1 > rows[1].f1 && rows[0].f1 > rows[2].f1;
   const result: AccuracyResult = {
     rows,
+    perEndpoint,
     trainTraces: train.length,
     testTraces: test.length,
     testAnomalies: test.filter((t) => t.anomaly).length,
@@ -274,6 +314,13 @@ function printTable(r: AccuracyResult, opts: { seed: number; weeks: number; trai
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of body) console.log(line(row));
+  console.log('');
+  console.log('F1 per endpoint            anomalies  time-aware  global 2×p95  z-score');
+  for (const e of r.perEndpoint) {
+    console.log(
+      `${e.endpoint.padEnd(28)}${String(e.anomalies).padStart(7)}  ${e.f1.map((x, i) => x.toFixed(3).padStart([10, 12, 7][i])).join('  ')}`,
+    );
+  }
   console.log(`time-aware baseline levels used: ${Object.entries(r.fallbackLevels).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const best = r.rows[0].f1;
   console.log(

@@ -121,14 +121,35 @@ export const AnomalySection = obj(
     k: Type.Number({ exclusiveMinimum: 0, default: 10, description: '... and > p50 + k × MAD' }),
     windowSize: Type.Integer({ minimum: 10, default: 1000, description: 'Durations kept per baseline bucket' }),
     minSamples: Type.Integer({ minimum: 1, default: 50, description: 'Samples needed before a bucket has a baseline' }),
+    madFloorMs: Type.Number({ minimum: 0, default: 1, description: 'MAD used when the measured MAD is below this (MAD = 0 would make p50 + k × MAD meaningless)' }),
+    madFloorRatio: Type.Number({ minimum: 0, default: 0, description: 'Alternative MAD floor as a fraction of p50 (the larger floor wins)' }),
+    weekendDays: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { default: [0, 6], description: 'Days (0 = Sunday) that count as weekend' }),
+    fallback: obj(
+      {
+        neighbourHours: Type.Integer({ minimum: 0, maximum: 11, default: 2, description: 'Hours either side pooled when the exact bucket is thin' }),
+        neighbourMinSamples: Type.Integer({ minimum: 1, default: 20, description: 'Samples the neighbouring hours need together' }),
+        dayTypeMinSamples: Type.Integer({ minimum: 1, default: 50, description: 'Samples the same-day-type baseline needs' }),
+        allMinSamples: Type.Integer({ minimum: 1, default: 30, description: 'Samples the all-hours baseline needs' }),
+      },
+      'Fallback chain when the exact bucket is thin',
+    ),
     seenTtl: duration('6h', 'How long a trace id is remembered for de-duplication'),
     baselineInterval: duration('30s', 'How often dirty baselines are recomputed'),
     baselineBatch: Type.Integer({ minimum: 1, default: 500, description: 'Dirty keys recomputed per batch' }),
     serverSpans: Type.Boolean({ default: false, description: 'Also learn per-SERVER-span baselines from OTLP' }),
     overrides: Type.Record(
       Type.String(),
-      Type.Object({ factor: Type.Optional(Type.Number({ exclusiveMinimum: 0 })), k: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) }, { additionalProperties: false }),
-      { default: {}, description: 'Per-service factor / k overrides' },
+      Type.Object(
+        {
+          factor: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          k: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          minSamples: Type.Optional(Type.Integer({ minimum: 1 })),
+          madFloorMs: Type.Optional(Type.Number({ minimum: 0 })),
+          madFloorRatio: Type.Optional(Type.Number({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: {}, description: 'Per-service overrides of factor, k, minSamples and the MAD floor' },
     ),
     normalizeRules: Type.Array(
       Type.Object({ pattern: Type.String(), replacement: Type.String() }, { additionalProperties: false }),

@@ -1,0 +1,340 @@
+/**
+ * Baseline storage over the KV port (Redis semantics, seed schema):
+ *
+ *   dur:{service}|{endpoint}|{hour}|{dayType}    LIST  newest first, trimmed to windowSize (1000)
+ *   base:{service}|{endpoint}|{hour}|{dayType}   HASH  p50, p95, mad, sampleCount, updatedAt (epoch ms)
+ *   base:{service}|{endpoint}|*|{dayType}        HASH  same fields, all hours of a day type (merged windows)
+ *   base:{service}|{endpoint}|*|*                HASH  same fields, everything (merged windows)
+ *   svcidx:{service}                             HASH  endpoint → sampleCount (lets a check tell an
+ *                                                       unknown service from an unknown endpoint)
+ *   seen:{traceId}[:{spanId}]                    STRING set-if-absent with TTL (6 h): de-duplication
+ *   dirtyKeys                                    SET   bucket keys whose window changed since the last job
+ *
+ * Ingest appends to one window and marks it dirty; the baseline job pops dirty keys in bounded batches,
+ * recomputes their hashes and the aggregates of the endpoints they belong to. A check reads a handful
+ * of hashes (rule.ts), never a window. Every bucket with at least one sample gets a hash; the minimum
+ * sample counts are applied when checking, so thin buckets still feed the neighbouring-hours pool.
+ */
+import type { KvStore } from '../platform/backends/kv/types.js';
+import { DAY_TYPES, MAX_EPOCH_MS, baselineKey, bucketOf, parseBaselineKey, seriesId, type DayTypePart, type HourPart } from './buckets.js';
+import { normalizeEndpoint, type Normalizer } from './normalize.js';
+import {
+  DEFAULT_RULE_CONFIG,
+  baselineToHash,
+  decide,
+  parseBaselineHash,
+  parseCheckRequest,
+  type CheckInput,
+  type CheckResult,
+  type HashReader,
+  type KeySchema,
+  type RuleConfig,
+} from './rule.js';
+import { computeBaseline, parseDurations } from './stats.js';
+import type { BaselineStats, DayType, TraceSummary } from './types.js';
+
+export interface AnomalyStoreOptions {
+  /** Rule configuration used by check(); its timeZone and weekendDays also bucket ingested traces. */
+  rule?: RuleConfig;
+  /** Durations kept per bucket (default 1000). */
+  windowSize?: number;
+  /** How long a trace id is remembered for de-duplication (default 6 h). */
+  seenTtlMs?: number;
+  /** Endpoint normaliser applied on ingest, lookup and check (default: built-in rules). */
+  normalize?: Normalizer;
+  /** Extra prefix inside the KV's own namespace (default none: the seed's key names). No glob characters. */
+  keyPrefix?: string;
+  /** Concurrent KV operations per batch (default 32). */
+  concurrency?: number;
+  now?: () => number;
+}
+
+export type IngestOutcome = 'ingested' | 'duplicate' | 'invalid';
+
+export interface IngestStats {
+  ingested: number;
+  duplicates: number;
+  invalid: number;
+}
+
+export interface RecomputeStats {
+  /** Bucket keys recomputed in this batch. */
+  keys: number;
+  /** Endpoints whose aggregates were recomputed. */
+  aggregates: number;
+  /** Dirty keys still waiting after this batch. */
+  remaining: number;
+  /** Keys that failed and were put back into the dirty set. */
+  failed: number;
+  errors: string[];
+}
+
+export interface AvailableBaseline extends BaselineStats {
+  service: string;
+  endpoint: string;
+  hour: HourPart;
+  dayType: DayTypePart;
+}
+
+const HOURS = Array.from({ length: 24 }, (_, h) => h);
+
+/** Why a summary cannot be stored, or null. */
+export function invalidSummaryReason(s: TraceSummary): string | null {
+  if (!s || typeof s !== 'object') return 'not an object';
+  if (typeof s.traceId !== 'string' || s.traceId === '') return 'traceId missing';
+  if (typeof s.service !== 'string' || s.service.trim() === '') return 'service missing';
+  if (typeof s.endpoint !== 'string') return 'endpoint missing';
+  if (typeof s.startMs !== 'number' || !Number.isFinite(s.startMs) || Math.abs(s.startMs) > MAX_EPOCH_MS) return 'startMs is not a valid time';
+  if (typeof s.durationMs !== 'number' || !Number.isFinite(s.durationMs) || s.durationMs < 0) return 'durationMs is not a finite number >= 0';
+  return null;
+}
+
+async function inChunks<T, R>(items: readonly T[], size: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
+}
+
+/** Duration as stored in a window: decimal, at most microsecond precision. */
+const fmtDuration = (ms: number) => String(Math.round(ms * 1000) / 1000);
+
+export class AnomalyStore {
+  readonly rule: RuleConfig;
+  readonly windowSize: number;
+  readonly seenTtlMs: number;
+  readonly normalize: Normalizer;
+  readonly keys: KeySchema;
+  /** Batched hash reader for rule.decide (one hgetallMany). */
+  readonly reader: HashReader;
+  private readonly prefix: string;
+  private readonly concurrency: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly kv: KvStore,
+    opts: AnomalyStoreOptions = {},
+  ) {
+    this.rule = opts.rule ?? DEFAULT_RULE_CONFIG;
+    this.windowSize = opts.windowSize ?? 1000;
+    if (!Number.isInteger(this.windowSize) || this.windowSize < 1) throw new RangeError('windowSize must be an integer >= 1');
+    this.seenTtlMs = opts.seenTtlMs ?? 6 * 3600_000;
+    this.normalize = opts.normalize ?? normalizeEndpoint;
+    this.prefix = opts.keyPrefix ?? '';
+    this.concurrency = Math.max(1, opts.concurrency ?? 32);
+    this.now = opts.now ?? Date.now;
+    const p = this.prefix;
+    this.keys = { base: (k) => `${p}base:${k}`, serviceIndex: (s) => `${p}svcidx:${s}` };
+    this.reader = (keys) => this.kv.hgetallMany(keys);
+  }
+
+  private durKey(k: string) {
+    return `${this.prefix}dur:${k}`;
+  }
+  private seenKey(id: string) {
+    return `${this.prefix}seen:${id}`;
+  }
+  private get dirtyKey() {
+    return `${this.prefix}dirtyKeys`;
+  }
+
+  /** The bucket key a summary belongs to (after normalisation). */
+  keyOf(s: Pick<TraceSummary, 'service' | 'endpoint' | 'startMs'>): string {
+    const b = bucketOf(s.startMs, this.rule.timeZone, this.rule.weekendDays);
+    return baselineKey(s.service.trim(), this.normalize(s.endpoint), b.hour, b.dayType);
+  }
+
+  /** Store one summary unless its trace (or span) id was seen in the last seenTtlMs. */
+  async ingest(s: TraceSummary): Promise<IngestOutcome> {
+    const st = await this.ingestMany([s]);
+    return st.ingested ? 'ingested' : st.duplicates ? 'duplicate' : 'invalid';
+  }
+
+  /**
+   * Store many summaries: one set-if-absent per id, then one pushTrim per bucket and one sadd for all
+   * touched buckets. If storing a bucket fails, its ids are forgotten again so a retry is not a duplicate.
+   */
+  async ingestMany(list: readonly TraceSummary[]): Promise<IngestStats> {
+    const stats: IngestStats = { ingested: 0, duplicates: 0, invalid: 0 };
+    const valid: { s: TraceSummary; key: string; id: string }[] = [];
+    for (const s of list) {
+      if (invalidSummaryReason(s) !== null) {
+        stats.invalid++;
+        continue;
+      }
+      const traceId = s.traceId.toLowerCase();
+      valid.push({ s, key: this.keyOf(s), id: s.spanId ? `${traceId}:${s.spanId.toLowerCase()}` : traceId });
+    }
+    const fresh = await inChunks(valid, this.concurrency, (v) => this.kv.setIfAbsent(this.seenKey(v.id), '1', this.seenTtlMs));
+    const groups = new Map<string, { s: TraceSummary; id: string }[]>();
+    const seenInBatch = new Set<string>();
+    valid.forEach((v, i) => {
+      if (!fresh[i] || seenInBatch.has(v.id)) {
+        stats.duplicates++;
+        return;
+      }
+      seenInBatch.add(v.id);
+      let g = groups.get(v.key);
+      if (!g) groups.set(v.key, (g = []));
+      g.push(v);
+    });
+    const entries = [...groups.entries()];
+    const results = await inChunks(entries, this.concurrency, async ([key, g]) => {
+      g.sort((a, b) => a.s.startMs - b.s.startMs); // LPUSH in time order leaves the newest first
+      try {
+        await this.kv.pushTrim(this.durKey(key), g.map((v) => fmtDuration(v.s.durationMs)), this.windowSize);
+        return { key, ok: true as const, n: g.length };
+      } catch (err) {
+        await this.kv.del(...g.map((v) => this.seenKey(v.id))).catch(() => 0);
+        return { key, ok: false as const, err };
+      }
+    });
+    const stored = results.filter((r) => r.ok);
+    if (stored.length) await this.kv.sadd(this.dirtyKey, ...stored.map((r) => r.key));
+    for (const r of results) if (r.ok) stats.ingested += r.n;
+    const failed = results.find((r) => !r.ok);
+    if (failed && !failed.ok) throw failed.err;
+    return stats;
+  }
+
+  private async readWindow(key: string): Promise<Float64Array> {
+    return parseDurations(await this.kv.listRange(this.durKey(key), 0, this.windowSize - 1));
+  }
+
+  private async writeBaseline(key: string, values: Float64Array, updatedAt: number): Promise<BaselineStats | null> {
+    const b = computeBaseline(values, updatedAt);
+    if (b) await this.kv.hset(this.keys.base(key), baselineToHash(b));
+    else await this.kv.del(this.keys.base(key));
+    return b;
+  }
+
+  /**
+   * One bounded batch of the baseline job: pop up to batchSize dirty keys, recompute their hashes,
+   * then the day-type and overall aggregates (and the service index) of every endpoint touched.
+   */
+  async recomputeDirty(batchSize = 500): Promise<RecomputeStats> {
+    const stats: RecomputeStats = { keys: 0, aggregates: 0, remaining: 0, failed: 0, errors: [] };
+    const popped = await this.kv.spop(this.dirtyKey, batchSize);
+    const now = this.now();
+    const windows = new Map<string, Float64Array>();
+    const series = new Map<string, { service: string; endpoint: string }>();
+    const fail = async (keys: string[], err: unknown) => {
+      stats.failed += keys.length;
+      if (stats.errors.length < 5) stats.errors.push(`${keys[0]}: ${(err as Error)?.message ?? String(err)}`);
+      await this.kv.sadd(this.dirtyKey, ...keys).catch(() => 0);
+    };
+    await inChunks(popped, this.concurrency, async (key) => {
+      const parts = parseBaselineKey(key);
+      if (!parts || parts.hour === '*') return; // not a bucket key: drop it
+      try {
+        const values = await this.readWindow(key);
+        windows.set(key, values);
+        await this.writeBaseline(key, values, now);
+        stats.keys++;
+        series.set(seriesId(parts.service, parts.endpoint), { service: parts.service, endpoint: parts.endpoint });
+      } catch (err) {
+        await fail([key], err);
+      }
+    });
+    for (const { service, endpoint } of series.values()) {
+      try {
+        await this.recomputeAggregates(service, endpoint, now, windows);
+        stats.aggregates++;
+      } catch (err) {
+        // put one bucket of the endpoint back so the aggregates are retried next time
+        const anyKey = [...windows.keys()].find((k) => k.startsWith(seriesId(service, endpoint) + '|'));
+        await fail(anyKey ? [anyKey] : [], err);
+      }
+    }
+    stats.remaining = await this.kv.scard(this.dirtyKey);
+    return stats;
+  }
+
+  /** Recompute until nothing is dirty or maxBatches batches ran (the 30 s job calls this). */
+  async runBaselineJob(opts: { batchSize?: number; maxBatches?: number } = {}): Promise<RecomputeStats> {
+    const total: RecomputeStats = { keys: 0, aggregates: 0, remaining: 0, failed: 0, errors: [] };
+    const max = opts.maxBatches ?? 20;
+    for (let i = 0; i < max; i++) {
+      const s = await this.recomputeDirty(opts.batchSize ?? 500);
+      total.keys += s.keys;
+      total.aggregates += s.aggregates;
+      total.failed += s.failed;
+      total.errors.push(...s.errors.slice(0, 5 - total.errors.length));
+      total.remaining = s.remaining;
+      if (s.remaining === 0 || s.keys + s.failed === 0 || s.failed > 0) break;
+    }
+    return total;
+  }
+
+  private async recomputeAggregates(service: string, endpoint: string, now: number, cache: Map<string, Float64Array>): Promise<void> {
+    const perDay = new Map<DayType, Float64Array[]>();
+    for (const d of DAY_TYPES) {
+      const keys = HOURS.map((h) => baselineKey(service, endpoint, h, d));
+      perDay.set(d, await inChunks(keys, this.concurrency, async (k) => cache.get(k) ?? this.readWindow(k)));
+    }
+    const concat = (arrs: Float64Array[]) => {
+      const out = new Float64Array(arrs.reduce((n, a) => n + a.length, 0));
+      let o = 0;
+      for (const a of arrs) {
+        out.set(a, o);
+        o += a.length;
+      }
+      return out;
+    };
+    const all: Float64Array[] = [];
+    for (const d of DAY_TYPES) {
+      const arrs = perDay.get(d)!;
+      all.push(...arrs);
+      await this.writeBaseline(baselineKey(service, endpoint, '*', d), concat(arrs), now);
+    }
+    const b = await this.writeBaseline(baselineKey(service, endpoint, '*', '*'), concat(all), now);
+    await this.kv.hset(this.keys.serviceIndex(service), { [endpoint]: String(b?.sampleCount ?? 0) });
+  }
+
+  /** The stored baseline of one bucket or aggregate (endpoint normalised first); null when none. */
+  async getBaseline(service: string, endpoint: string, hour: HourPart, dayType: DayTypePart): Promise<BaselineStats | null> {
+    const key = baselineKey(service.trim(), this.normalize(endpoint), hour, dayType);
+    return parseBaselineHash(await this.kv.hgetall(this.keys.base(key)));
+  }
+
+  /** Every stored baseline (buckets and aggregates), sorted by service, endpoint, day type, hour. */
+  async listAvailable(opts: { limit?: number } = {}): Promise<AvailableBaseline[]> {
+    const prefix = this.keys.base('');
+    const full = await this.kv.scanKeys(`${prefix}*`, opts.limit ?? 100_000);
+    const parsed = full
+      .map((k) => ({ k, p: k.startsWith(prefix) ? parseBaselineKey(k.slice(prefix.length)) : null }))
+      .filter((x): x is { k: string; p: NonNullable<ReturnType<typeof parseBaselineKey>> } => x.p !== null);
+    const out: AvailableBaseline[] = [];
+    for (let i = 0; i < parsed.length; i += 500) {
+      const chunk = parsed.slice(i, i + 500);
+      const hashes = await this.kv.hgetallMany(chunk.map((x) => x.k));
+      chunk.forEach((x, j) => {
+        const b = parseBaselineHash(hashes[j]);
+        if (b) out.push({ ...x.p, ...b });
+      });
+    }
+    const ord = (v: HourPart | DayTypePart) => (v === '*' ? 99 : v === 'weekday' ? 0 : v === 'weekend' ? 1 : (v as number));
+    out.sort(
+      (a, b) =>
+        a.service.localeCompare(b.service) ||
+        a.endpoint.localeCompare(b.endpoint) ||
+        ord(a.dayType) - ord(b.dayType) ||
+        ord(a.hour) - ord(b.hour),
+    );
+    return out;
+  }
+
+  /** The verdict for a validated check input. */
+  check(input: CheckInput): Promise<CheckResult> {
+    return decide(input, this.reader, this.rule, { keys: this.keys, normalize: this.normalize });
+  }
+
+  /** Validate a POST /v1/anomaly/check body (ValidationError → 400) and decide. */
+  async checkRequest(body: unknown): Promise<CheckResult> {
+    return this.check(parseCheckRequest(body, { now: this.now }));
+  }
+
+  /** Dirty keys waiting for the baseline job. */
+  pendingDirty(): Promise<number> {
+    return this.kv.scard(this.dirtyKey);
+  }
+}
