@@ -63,6 +63,10 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
   const routes: FastifyInstance['vigilRoutes'] = [];
   app.decorate('vigilRoutes', routes);
   app.addHook('onRoute', (r) => {
+    // The web app's own files (registered by @fastify/static, marked by rootPath) must load before
+    // anyone has signed in, or a reader could never reach the sign-in dialog.
+    const cfg = r.config as { auth?: RouteAuth; rootPath?: string } | undefined;
+    if (cfg?.rootPath !== undefined) cfg.auth = 'public';
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     for (const m of methods) routes.push({ method: m, url: r.url, auth: requiredAuth(m, (r.config as { auth?: RouteAuth } | undefined)?.auth) });
   });

@@ -1,0 +1,215 @@
+import { Component, Suspense, lazy, useEffect, type ReactNode } from 'react';
+import { useAuth } from './auth';
+import { ClusterSelect } from './components/ClusterSelect';
+import { SignInDialog } from './components/SignInDialog';
+import { Loading } from './components/states';
+import { Icon } from './components/ui';
+import { Link, matchPath, useHref, useRouter } from './router';
+import { useTheme } from './theme';
+
+const DomainsPage = lazy(() => import('./pages/DomainsPage'));
+const DomainDetailPage = lazy(() => import('./pages/DomainDetailPage'));
+const MeshPage = lazy(() => import('./pages/MeshPage'));
+const ServiceDetailPage = lazy(() => import('./pages/ServiceDetailPage'));
+const AnomaliesPage = lazy(() => import('./pages/AnomaliesPage'));
+const NotBuiltPage = lazy(() => import('./pages/NotBuiltPage'));
+
+interface NavItem {
+  to: string;
+  label: string;
+  icon: Parameters<typeof Icon>[0]['name'];
+  soon?: boolean;
+}
+
+const NAV: { section: string; items: NavItem[] }[] = [
+  {
+    section: 'SLO',
+    items: [
+      { to: '/slo/domains', label: 'Domains', icon: 'globe' },
+      { to: '/slo/mesh', label: 'Mesh', icon: 'mesh' },
+    ],
+  },
+  { section: 'Latency', items: [{ to: '/anomalies', label: 'Anomalies', icon: 'pulse' }] },
+  {
+    section: 'Operations',
+    items: [
+      { to: '/faults', label: 'Faults', icon: 'bolt', soon: true },
+      { to: '/batches', label: 'Batches', icon: 'box', soon: true },
+    ],
+  },
+];
+
+function Redirect({ to }: { to: string }) {
+  const { navigate } = useRouter();
+  const href = useHref();
+  useEffect(() => navigate(href(to), { replace: true }), [navigate, href, to]);
+  return null;
+}
+
+function Routes() {
+  const { location } = useRouter();
+  const path = location.path;
+  let m: Record<string, string> | null;
+  if (path === '/' || path === '/slo' || path === '/index.html') return <Redirect to="/slo/domains" />;
+  if (matchPath('/slo/domains', path)) return <DomainsPage />;
+  if ((m = matchPath('/slo/domains/:domain', path))) return <DomainDetailPage key={m.domain} domain={m.domain} />;
+  if (matchPath('/slo/mesh', path)) return <MeshPage />;
+  if ((m = matchPath('/slo/mesh/:namespace/:name', path))) return <ServiceDetailPage key={`${m.namespace}/${m.name}`} namespace={m.namespace} name={m.name} />;
+  if (matchPath('/anomalies', path)) return <AnomaliesPage />;
+  if (matchPath('/faults', path)) return <NotBuiltPage which="faults" />;
+  if (matchPath('/batches', path)) return <NotBuiltPage which="batches" />;
+  return <NotFound />;
+}
+
+function NotFound() {
+  const href = useHref();
+  return (
+    <div className="page">
+      <div className="page-header">
+        <div className="page-header-text">
+          <h1>Page not found</h1>
+          <p className="subtitle">
+            Nothing lives at this address. <Link to={href('/slo/domains')}>Go to the SLO domains</Link>.
+          </p>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+class PageBoundary extends Component<{ children: ReactNode; resetKey: string }, { error: Error | null }> {
+  state = { error: null as Error | null };
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+  componentDidUpdate(prev: { resetKey: string }) {
+    if (prev.resetKey !== this.props.resetKey && this.state.error) this.setState({ error: null });
+  }
+  render() {
+    if (this.state.error) {
+      return (
+        <div className="page">
+          <div className="state state-error" role="alert">
+            <div className="state-icon">!</div>
+            <div className="state-title">This page failed to render</div>
+            <div className="state-text">
+              <code>{this.state.error.message}</code>
+            </div>
+            <div className="state-action">
+              <button type="button" className="btn" onClick={() => this.setState({ error: null })}>
+                Try again
+              </button>
+            </div>
+          </div>
+        </div>
+      );
+    }
+    return this.props.children;
+  }
+}
+
+function Header() {
+  const { theme, toggle } = useTheme();
+  const { who, whoError, openSignIn, signOut } = useAuth();
+  const href = useHref();
+  return (
+    <header className="topbar">
+      <Link to={href('/slo/domains')} className="brand" aria-label="Vigil home">
+        <img src="/favicon.svg" alt="" width={22} height={22} />
+        <span className="brand-name">Vigil</span>
+      </Link>
+      <ClusterSelect />
+      <div className="topbar-spacer" />
+      {whoError && (
+        <span className="pill pill-critical" title={whoError.message}>
+          server unreachable
+        </span>
+      )}
+      <a className="icon-btn" href="/api/docs" target="_blank" rel="noreferrer" title="API reference (OpenAPI)">
+        <Icon name="docs" />
+      </a>
+      <button
+        type="button"
+        className="icon-btn"
+        onClick={toggle}
+        aria-label={theme === 'dark' ? 'Switch to light mode' : 'Switch to dark mode'}
+        title={theme === 'dark' ? 'Switch to light mode' : 'Switch to dark mode'}
+        data-testid="theme-toggle"
+      >
+        <Icon name={theme === 'dark' ? 'sun' : 'moon'} />
+      </button>
+      {who?.authenticated ? (
+        <div className="user" data-testid="user">
+          <span className="user-name" title={who.clusterId ? `bound to cluster ${who.clusterId}` : undefined}>
+            {who.name}
+          </span>
+          <span className={`role role-${who.role}`} data-testid="role">
+            {who.role}
+          </span>
+          <button type="button" className="icon-btn" onClick={signOut} title="Sign out" aria-label="Sign out">
+            <Icon name="logout" />
+          </button>
+        </div>
+      ) : (
+        <div className="user">
+          {who && <span className="muted small">{who.anonymousRead ? 'Anonymous · read-only' : 'Not signed in'}</span>}
+          <button type="button" className="btn btn-sm" onClick={() => openSignIn()}>
+            <Icon name="key" size={14} /> Sign in
+          </button>
+        </div>
+      )}
+    </header>
+  );
+}
+
+function Sidebar() {
+  const { location } = useRouter();
+  const href = useHref();
+  return (
+    <nav className="sidebar" aria-label="Main">
+      {NAV.map((s) => (
+        <div key={s.section} className="nav-section">
+          <div className="nav-title">{s.section}</div>
+          {s.items.map((i) => {
+            const active = location.path === i.to || location.path.startsWith(`${i.to}/`);
+            return (
+              <Link key={i.to} to={href(i.to)} className={`nav-item ${active ? 'active' : ''}`} aria-current={active ? 'page' : undefined}>
+                <Icon name={i.icon} />
+                <span>{i.label}</span>
+                {i.soon && <span className="nav-soon">soon</span>}
+              </Link>
+            );
+          })}
+        </div>
+      ))}
+      <div className="sidebar-foot">
+        <a href="/api/docs" target="_blank" rel="noreferrer">
+          API reference
+        </a>
+        <a href="/readyz" target="_blank" rel="noreferrer">
+          Readiness
+        </a>
+      </div>
+    </nav>
+  );
+}
+
+export function App() {
+  const { location } = useRouter();
+  return (
+    <div className="shell">
+      <Header />
+      <div className="body">
+        <Sidebar />
+        <main className="main">
+          <PageBoundary resetKey={location.path}>
+            <Suspense fallback={<Loading />}>
+              <Routes />
+            </Suspense>
+          </PageBoundary>
+        </main>
+      </div>
+      <SignInDialog />
+    </div>
+  );
+}
