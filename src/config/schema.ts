@@ -95,6 +95,8 @@ export const AgentSection = obj(
     routesFile: Type.String({ default: '', description: 'YAML file of IngressRoute / Ingress manifests' }),
     otelPrefix: Type.String({ default: 'otel_', description: 'Name prefix of the OpenTelemetry Collector prometheus exporter' }),
     excludeNamespaces: Type.Array(Type.String(), { default: ['linkerd', 'linkerd-viz', 'kube-system'], description: 'Namespaces dropped' }),
+    adminPorts: Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { default: [4191], description: 'Series whose target port is one of these (the Linkerd proxy admin port) are dropped' }),
+    dropRouteNames: Type.Array(Type.String(), { default: ['probe'], description: 'Series with route_name equal to one of these are dropped' }),
     seriesTtl: duration('10m', 'Series not seen for this long are forgotten'),
     spoolDir: Type.String({ default: '', description: 'Where unsent snapshots wait (default <dataDir>/spool)' }),
     spoolMaxBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Spool size bound; when full the oldest is dropped and counted' }),

@@ -1,0 +1,199 @@
+/**
+ * Kubernetes sources of the agent, through @kubernetes/client-node list/watch informers:
+ *  - pods → scrape targets (`prometheus.io/scrape|port|path|scheme` annotations, and the Linkerd proxy
+ *    admin port 4191 of meshed pods), with namespace / deployment / pod metadata;
+ *  - IngressRoutes (traefik.io/v1alpha1 and traefik.containo.us/v1alpha1, with TraefikServices) and
+ *    networking.k8s.io/v1 Ingresses (with IngressClasses) → route mappings (src/traefik/manifests).
+ * A resource whose API is not served (CRD not installed: 404) is re-probed every few minutes; other
+ * errors restart the informer with backoff.
+ *
+ * @kubernetes/client-node 2.x runs on undici 8, which needs Node >= 22.19: on older Node this module
+ * fails to load, and the agent reports that instead of discovering (see agent.ts). The pure pod →
+ * target mapping lives in pods.ts so it works everywhere.
+ */
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  NetworkingV1Api,
+  makeInformer,
+  type Informer,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { routeMappingsFromObjects, type ManifestError } from '../../traefik/manifests.js';
+import type { RouteInfo } from '../snapshot.js';
+import { podTargets, type DiscoveredTarget } from './pods.js';
+import { routeInfosFromMappings } from './routes.js';
+
+export { LINKERD_ADMIN_PORT, podTargets, workloadName, type DiscoveredTarget } from './pods.js';
+
+type ListFn<T extends KubernetesObject> = () => Promise<KubernetesListObject<T>>;
+
+/** An informer that restarts itself after errors and treats "API not served" as an empty list. */
+class Watched<T extends KubernetesObject> {
+  private informer: (Informer<T> & ObjectCache<T>) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private delay = 5000;
+  available = false;
+  lastError: string | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    readonly path: string,
+    private readonly listFn: ListFn<T>,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const informer = makeInformer<T>(this.kc, this.path, this.listFn);
+    this.informer = informer;
+    informer.on('error', (err?: unknown) => this.onError(err));
+    informer.on('connect', () => {
+      this.available = true;
+    });
+    try {
+      await informer.start();
+      this.available = true;
+      this.delay = 5000;
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  list(): readonly T[] {
+    return this.available && this.informer ? this.informer.list() : [];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.informer?.stop().catch(() => {});
+  }
+
+  private onError(err: unknown): void {
+    if (this.stopped) return;
+    const code = (err as { code?: number; statusCode?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
+    const notServed = code === 404;
+    this.available = false;
+    const msg = (err as Error)?.message ?? String(err);
+    if (msg !== this.lastError) {
+      if (notServed) this.log.info({ path: this.path }, 'kubernetes API not served here; will check again later');
+      else this.log.warn({ path: this.path, err: msg }, 'kubernetes watch failed; retrying');
+    }
+    this.lastError = msg;
+    const delay = notServed ? 300_000 : this.delay;
+    this.delay = Math.min(this.delay * 2, 60_000);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      void this.informer?.stop().catch(() => {});
+      void this.start();
+    }, delay);
+    this.timer.unref?.();
+  }
+}
+
+/** Load a KubeConfig the usual way (in-cluster service account, else KUBECONFIG / ~/.kube/config). */
+export function defaultKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+export class PodDiscovery {
+  private readonly pods: Watched<V1Pod>;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly opts: { log: Logger; excludeNamespaces: readonly string[] },
+  ) {
+    const core = kc.makeApiClient(CoreV1Api);
+    this.pods = new Watched<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces(), opts.log);
+  }
+
+  start(): Promise<void> {
+    return this.pods.start();
+  }
+
+  stop(): Promise<void> {
+    return this.pods.stop();
+  }
+
+  get lastError(): string | undefined {
+    return this.pods.available ? undefined : this.pods.lastError;
+  }
+
+  targets(): DiscoveredTarget[] {
+    return this.pods.list().flatMap((p) => podTargets(p, { excludeNamespaces: this.opts.excludeNamespaces }));
+  }
+}
+
+const CRD_GROUPS = [
+  { group: 'traefik.io', version: 'v1alpha1' },
+  { group: 'traefik.containo.us', version: 'v1alpha1' },
+];
+
+/** IngressRoutes (both API groups) and Ingresses, watched; mapped to routes on demand. */
+export class KubeRouteSource {
+  private readonly watched: { kind: string; apiVersion: string; w: Watched<KubernetesObject> }[] = [];
+  private cache: { version: string; routes: RouteInfo[] } | undefined;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly opts: { log: Logger; excludeNamespaces: readonly string[] },
+  ) {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const net = kc.makeApiClient(NetworkingV1Api);
+    for (const { group, version } of CRD_GROUPS) {
+      for (const [plural, kind] of [
+        ['ingressroutes', 'IngressRoute'],
+        ['traefikservices', 'TraefikService'],
+      ] as const) {
+        const list = () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<KubernetesObject>>;
+        this.watched.push({ kind, apiVersion: `${group}/${version}`, w: new Watched(kc, `/apis/${group}/${version}/${plural}`, list, opts.log) });
+      }
+    }
+    this.watched.push({
+      kind: 'Ingress',
+      apiVersion: 'networking.k8s.io/v1',
+      w: new Watched(kc, '/apis/networking.k8s.io/v1/ingresses', () => net.listIngressForAllNamespaces(), opts.log),
+    });
+    this.watched.push({
+      kind: 'IngressClass',
+      apiVersion: 'networking.k8s.io/v1',
+      w: new Watched(kc, '/apis/networking.k8s.io/v1/ingressclasses', () => net.listIngressClass(), opts.log),
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.watched.map((x) => x.w.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.watched.map((x) => x.w.stop()));
+  }
+
+  /** Current objects, with kind/apiVersion filled in (list responses omit them on items). */
+  objects(): KubernetesObject[] {
+    const out: KubernetesObject[] = [];
+    for (const { kind, apiVersion, w } of this.watched) for (const o of w.list()) out.push({ ...o, kind, apiVersion });
+    return out;
+  }
+
+  routes(): RouteInfo[] {
+    const objs = this.objects();
+    const version = objs.map((o) => `${o.apiVersion}/${o.metadata?.namespace}/${o.metadata?.name}@${o.metadata?.resourceVersion}`).join('|');
+    if (this.cache?.version === version) return this.cache.routes;
+    const mappings = routeMappingsFromObjects(objs, {
+      onError: (e: ManifestError) => this.opts.log.warn({ err: e.message }, 'skipping an invalid route object'),
+    });
+    const routes = routeInfosFromMappings(mappings, this.opts.excludeNamespaces);
+    this.cache = { version, routes };
+    return routes;
+  }
+}

@@ -1,0 +1,126 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Shipper } from './shipper.js';
+import { Spool } from './spool.js';
+
+const log = pino({ level: 'silent' });
+
+interface Received {
+  seq: number;
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+/** A snapshot endpoint answering with `plan(n)` for the n-th request (0-based): a status or 'drop' (reset the connection). */
+async function server(plan: (n: number, seq: number) => number | 'drop'): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  let n = 0;
+  const srv: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')) as { seq: number };
+      const action = plan(n++, body.seq);
+      if (action === 'drop') {
+        received.push({ seq: body.seq, status: 0, headers: req.headers, body });
+        req.socket.destroy();
+        return;
+      }
+      received.push({ seq: body.seq, status: action, headers: req.headers, body });
+      res.writeHead(action, { 'content-type': 'application/json' });
+      res.end(action < 300 ? '{"accepted":true}' : '{"error":"nope"}');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+function setup(url: string, count: number) {
+  const spool = new Spool({ dir: '', maxBytes: 1e6, initialSeq: () => 100 });
+  for (let i = 0; i < count; i++) {
+    const seq = spool.nextSeq();
+    spool.push(seq, gzipSync(JSON.stringify({ seq, cluster_id: 'c1' })));
+  }
+  const outcomes: string[] = [];
+  const shipper = new Shipper({
+    serverUrl: url + '/',
+    token: 'agent-token-123',
+    clusterId: 'c1',
+    agentId: 'a1',
+    spool,
+    log,
+    initialBackoffMs: 5,
+    maxBackoffMs: 40,
+    onAttempt: (o, seq) => outcomes.push(`${seq}:${o}`),
+  });
+  closers.unshift(() => shipper.stop());
+  return { spool, shipper, outcomes };
+}
+
+describe('snapshot shipper', () => {
+  it('retries with backoff until the server takes it, then sends the rest in order, each acknowledged seq once', async () => {
+    const srv = await server((n) => (n < 3 ? 503 : 202));
+    closers.push(srv.close);
+    const { spool, shipper, outcomes } = setup(srv.url, 3);
+    shipper.start();
+    expect(await shipper.drained(10_000)).toBe(true);
+    expect(spool.depth).toBe(0);
+    expect(outcomes).toEqual(['100:retry', '100:retry', '100:retry', '100:ok', '101:ok', '102:ok']);
+    const accepted = srv.received.filter((r) => r.status === 202).map((r) => r.seq);
+    expect(accepted).toEqual([100, 101, 102]);
+    expect(shipper.failures).toBe(3);
+    expect(shipper.shipped).toBe(3);
+    // nothing is sent again once acknowledged
+    await new Promise((r) => setTimeout(r, 100));
+    expect(srv.received).toHaveLength(6);
+    const h = srv.received[0].headers;
+    expect(h.authorization).toBe('Bearer agent-token-123');
+    expect(h['content-encoding']).toBe('gzip');
+    expect(h['content-type']).toBe('application/json');
+    expect(h['idempotency-key']).toBe('c1/a1/100');
+  });
+
+  it('retries after connection resets and timeouts of the network', async () => {
+    const srv = await server((n) => (n < 2 ? 'drop' : 200));
+    closers.push(srv.close);
+    const { spool, shipper, outcomes } = setup(srv.url, 2);
+    shipper.start();
+    expect(await shipper.drained(10_000)).toBe(true);
+    expect(spool.depth).toBe(0);
+    expect(outcomes).toEqual(['100:retry', '100:retry', '100:ok', '101:ok']);
+    expect(shipper.lastError).toBeDefined();
+  });
+
+  it('treats 409 as already delivered and drops bodies the server refuses for good (400), counting them', async () => {
+    const srv = await server((_n, seq) => (seq === 100 ? 409 : seq === 101 ? 400 : 200));
+    closers.push(srv.close);
+    const { spool, shipper, outcomes } = setup(srv.url, 3);
+    shipper.start();
+    expect(await shipper.drained(10_000)).toBe(true);
+    expect(outcomes).toEqual(['100:duplicate', '101:rejected', '102:ok']);
+    expect(shipper.rejected).toBe(1);
+    expect(spool.depth).toBe(0);
+  });
+
+  it('keeps retrying on 401 (a token can be fixed) and leaves unsent snapshots spooled when stopped', async () => {
+    const srv = await server(() => 401);
+    closers.push(srv.close);
+    const { spool, shipper } = setup(srv.url, 2);
+    shipper.start();
+    expect(await shipper.drained(300)).toBe(false);
+    await shipper.stop();
+    expect(spool.seqs()).toEqual([100, 101]);
+    expect(srv.received.length).toBeGreaterThanOrEqual(2);
+    expect(srv.received.every((r) => r.seq === 100)).toBe(true);
+  });
+});
