@@ -10,7 +10,7 @@ import { Aggregator } from './aggregate.js';
 import { DialectClassifier, type Dialect } from './dialect.js';
 import { SeriesFilter } from './filter.js';
 import type { PodDiscovery } from './kube.js';
-import { kubeClientSupported, type DiscoveredTarget } from './pods.js';
+import type { DiscoveredTarget } from './pods.js';
 import { AgentMetrics } from './metrics.js';
 import { processExposition, sweepTarget, TargetState, type TargetMeta } from './pipeline.js';
 import { FileRouteSource, type RouteSource } from './routes.js';
@@ -39,6 +39,10 @@ export interface AgentOptions {
   routesFile?: string;
   otelPrefix: string;
   excludeNamespaces: string[];
+  /** Ports whose mesh traffic is not application traffic (dropped). Default [4191], the Linkerd proxy admin port. */
+  adminPorts?: readonly number[];
+  /** `route_name` values whose series are dropped. Default ['probe']. */
+  dropRouteNames?: readonly string[];
   /** '' = memory only. */
   spoolDir: string;
   spoolMaxBytes: number;
@@ -144,7 +148,7 @@ export class Agent {
     this.startedAt = this.now();
     this.metrics = opts.metrics ?? new AgentMetrics();
     this.classifier = new DialectClassifier(opts.otelPrefix);
-    this.filter = new SeriesFilter({ excludeNamespaces: opts.excludeNamespaces });
+    this.filter = new SeriesFilter({ excludeNamespaces: opts.excludeNamespaces, adminPorts: opts.adminPorts, dropRouteNames: opts.dropRouteNames });
     this.spool = new Spool({ dir: opts.spoolDir, maxBytes: opts.spoolMaxBytes, log: opts.log });
     this.shipper = new Shipper({
       serverUrl: opts.serverUrl,
@@ -172,21 +176,24 @@ export class Agent {
     this.running = true;
     const k = this.opts.kubernetes;
     if (k) {
-      // Loaded only when used: the Kubernetes client is a large module (and needs Node >= 22.19).
+      // Loaded only when used: the Kubernetes client is a large module.
       let kube: typeof import('./kube.js') | undefined;
-      if (!kubeClientSupported()) {
-        this.kubeError = `Kubernetes discovery unavailable: @kubernetes/client-node needs Node >= 22.19 (this is Node ${process.versions.node}); scraping static targets only`;
+      try {
+        kube = await import('./kube.js');
+      } catch (err) {
+        this.kubeError = `Kubernetes discovery unavailable: @kubernetes/client-node failed to load (${(err as Error).message}); scraping static targets only`;
         this.opts.log.error(this.kubeError);
-      } else {
+      }
+      let kc: KubeConfig | undefined;
+      if (kube) {
         try {
-          kube = await import('./kube.js');
+          kc = k === true ? kube.defaultKubeConfig() : k;
         } catch (err) {
-          this.kubeError = `Kubernetes discovery unavailable: @kubernetes/client-node failed to load (${(err as Error).message})`;
+          this.kubeError = `Kubernetes discovery unavailable: no usable kubeconfig (${(err as Error).message}); scraping static targets only`;
           this.opts.log.error(this.kubeError);
         }
       }
-      if (kube) {
-        const kc = k === true ? kube.defaultKubeConfig() : k;
+      if (kube && kc) {
         this.pods = new kube.PodDiscovery(kc, { log: this.opts.log, excludeNamespaces: this.opts.excludeNamespaces });
         const routes = new kube.KubeRouteSource(kc, { log: this.opts.log, excludeNamespaces: this.opts.excludeNamespaces });
         this.routeSources.push(routes);

@@ -1,7 +1,8 @@
 /**
  * Which series the agent drops before computing deltas (pure), after the seed's filter:
- *  - `route_name="probe"` (liveness/readiness probe routes);
- *  - traffic on the Linkerd proxy admin port 4191 (probes and Prometheus scrapes of the proxy);
+ *  - `route_name` in `agent.dropRouteNames` (default `probe`: liveness/readiness probe routes);
+ *  - traffic on a port in `agent.adminPorts` (default the Linkerd proxy admin port 4191: probes and
+ *    Prometheus scrapes of the proxy);
  *  - series of, or towards, excluded namespaces (default linkerd, linkerd-viz, kube-system).
  */
 export interface FilterOptions {

@@ -87,6 +87,8 @@ export function agentOptionsFromConfig(config: VigilConfig, opts: StartAgentOpti
     routesFile: opts.routesFile ?? (a.routesFile || undefined),
     otelPrefix: a.otelPrefix,
     excludeNamespaces: a.excludeNamespaces,
+    adminPorts: a.adminPorts,
+    dropRouteNames: a.dropRouteNames,
     spoolDir: opts.spoolDir ?? (a.spoolDir || path.join(config.dataDir, 'spool')),
     spoolMaxBytes: a.spoolMaxBytes,
     log: opts.log,

@@ -1,5 +1,5 @@
 /**
- * Kubernetes sources of the agent, through @kubernetes/client-node list/watch informers:
+ * Kubernetes sources of the agent, through @kubernetes/client-node 1.x list/watch informers:
  *  - pods → scrape targets (`prometheus.io/scrape|port|path|scheme` annotations, and the Linkerd proxy
  *    admin port 4191 of meshed pods), with namespace / deployment / pod metadata;
  *  - IngressRoutes (traefik.io/v1alpha1 and traefik.containo.us/v1alpha1, with TraefikServices) and
@@ -7,10 +7,13 @@
  * A resource whose API is not served (CRD not installed: 404) is re-probed every few minutes; other
  * errors restart the informer with backoff.
  *
- * @kubernetes/client-node 2.x runs on undici 8, which needs Node >= 22.19: on older Node this module
- * fails to load, and the agent reports that instead of discovering (see agent.ts). The pure pod →
- * target mapping lives in pods.ts so it works everywhere.
+ * client-node 1.x (node-fetch) runs on every Node the project supports (>= 20.19). Its informer
+ * (`ListWatch`) does not reject `start()` when the list fails: it reports list and watch failures
+ * through the `error` event and then stops, and it emits `connect` before listing. So a source counts
+ * as available only once a list has succeeded and no error followed, and each restart gets a fresh
+ * informer whose predecessor's late events (e.g. the abort of its watch) are ignored.
  */
+import { STATUS_CODES } from 'node:http';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -33,6 +36,32 @@ export { LINKERD_ADMIN_PORT, podTargets, workloadName, type DiscoveredTarget } f
 
 type ListFn<T extends KubernetesObject> = () => Promise<KubernetesListObject<T>>;
 
+/** A short, stable description of a client error (ApiException messages embed the response headers). */
+export function describeKubeError(err: unknown): string {
+  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  if (code !== undefined) {
+    let body = e?.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // keep the text
+      }
+    }
+    const detail = typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : typeof body === 'string' ? body.slice(0, 200) : undefined;
+    const reason = detail || (typeof e?.message === 'string' && !e.message.startsWith('HTTP-Code:') ? e.message : '') || STATUS_CODES[code] || 'error';
+    return `HTTP ${code}: ${reason}`;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function statusOf(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
+  return typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+}
+
 /** An informer that restarts itself after errors and treats "API not served" as an empty list. */
 class Watched<T extends KubernetesObject> {
   private informer: (Informer<T> & ObjectCache<T>) | undefined;
@@ -49,20 +78,34 @@ class Watched<T extends KubernetesObject> {
     private readonly log: Logger,
   ) {}
 
+  /** Resolves once the first list has succeeded or failed (a failure schedules a retry). */
   async start(): Promise<void> {
     this.stopped = false;
-    const informer = makeInformer<T>(this.kc, this.path, this.listFn);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const previous = this.informer;
+    this.informer = undefined;
+    this.available = false;
+    await previous?.stop().catch(() => {});
+    if (this.stopped) return;
+    const list: ListFn<T> = async () => {
+      const res = await this.listFn();
+      if (this.informer === informer && !this.stopped) {
+        this.available = true;
+        this.lastError = undefined;
+        this.delay = 5000;
+      }
+      return res;
+    };
+    const informer = makeInformer<T>(this.kc, this.path, list);
     this.informer = informer;
-    informer.on('error', (err?: unknown) => this.onError(err));
-    informer.on('connect', () => {
-      this.available = true;
+    informer.on('error', (err?: unknown) => {
+      if (this.informer === informer) this.onError(err);
     });
     try {
       await informer.start();
-      this.available = true;
-      this.delay = 5000;
     } catch (err) {
-      this.onError(err);
+      if (this.informer === informer) this.onError(err);
     }
   }
 
@@ -72,27 +115,30 @@ class Watched<T extends KubernetesObject> {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.available = false;
     if (this.timer) clearTimeout(this.timer);
-    await this.informer?.stop().catch(() => {});
+    this.timer = undefined;
+    const informer = this.informer;
+    this.informer = undefined;
+    await informer?.stop().catch(() => {});
   }
 
   private onError(err: unknown): void {
     if (this.stopped) return;
-    const code = (err as { code?: number; statusCode?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
-    const notServed = code === 404;
+    const notServed = statusOf(err) === 404;
     this.available = false;
-    const msg = (err as Error)?.message ?? String(err);
+    const msg = describeKubeError(err);
     if (msg !== this.lastError) {
       if (notServed) this.log.info({ path: this.path }, 'kubernetes API not served here; will check again later');
-      else this.log.warn({ path: this.path, err: msg }, 'kubernetes watch failed; retrying');
+      else this.log.warn({ path: this.path, err: msg }, 'kubernetes list/watch failed; retrying');
     }
     this.lastError = msg;
     const delay = notServed ? 300_000 : this.delay;
-    this.delay = Math.min(this.delay * 2, 60_000);
+    if (!notServed) this.delay = Math.min(this.delay * 2, 60_000);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      void this.informer?.stop().catch(() => {});
-      void this.start();
+      this.timer = undefined;
+      if (!this.stopped) void this.start();
     }, delay);
     this.timer.unref?.();
   }

@@ -67,14 +67,3 @@ function firstContainerPort(pod: V1Pod): string | undefined {
   }
   return undefined;
 }
-
-
-/**
- * Whether @kubernetes/client-node can load here: 2.x runs on undici 8, which needs Node >= 22.19.
- * (On older Node importing it fails, and Node's ESM loader also reports the failure as an unhandled
- * rejection, which would end the process; so the agent checks first instead of catching.)
- */
-export function kubeClientSupported(version = process.versions.node): boolean {
-  const [major, minor] = version.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 19);
-}
