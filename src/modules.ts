@@ -1,7 +1,9 @@
 import type { VigilConfig } from './config/schema.js';
 import type { VigilModule } from './platform/module.js';
+import { sloModule } from './slo/module.js';
+import { anomalyModule } from './anomaly/module.js';
 
 /** Every capability module, in start order. */
-export function allModules(_config: VigilConfig): VigilModule[] {
-  return [];
+export function allModules(config: VigilConfig): VigilModule[] {
+  return [sloModule(config), anomalyModule(config)];
 }

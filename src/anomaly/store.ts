@@ -9,6 +9,7 @@
  *                                                       unknown service from an unknown endpoint)
  *   seen:{traceId}[:{spanId}]                    STRING set-if-absent with TTL (6 h): de-duplication
  *   dirtyKeys                                    SET   bucket keys whose window changed since the last job
+ *   baseKeys                                     SET   every base:{…} key written (lists baselines without a SCAN)
  *
  * Ingest appends to one window and marks it dirty; the baseline job pops dirty keys in bounded batches,
  * recomputes their hashes and the aggregates of the endpoints they belong to. A check reads a handful
@@ -46,6 +47,14 @@ export interface AnomalyStoreOptions {
   keyPrefix?: string;
   /** Concurrent KV operations per batch (default 32). */
   concurrency?: number;
+  /**
+   * Keep baseline hashes read by checks in process for this long (default 0 = off). Baselines only
+   * change when the baseline job runs; this replica's job clears the cache, other replicas' changes
+   * are seen within this time. Saves the KV round trip of most checks.
+   */
+  readCacheMs?: number;
+  /** Entries the read cache holds before it starts over (default 50 000). */
+  readCacheMax?: number;
   now?: () => number;
 }
 
@@ -67,6 +76,13 @@ export interface RecomputeStats {
   /** Keys that failed and were put back into the dirty set. */
   failed: number;
   errors: string[];
+}
+
+/** An endpoint whose aggregates need recomputing, with one of its bucket keys (put back when that fails). */
+export interface SeriesRef {
+  service: string;
+  endpoint: string;
+  key: string;
 }
 
 export interface AvailableBaseline extends BaselineStats {
@@ -95,6 +111,20 @@ async function inChunks<T, R>(items: readonly T[], size: number, fn: (t: T) => P
   return out;
 }
 
+/** A normaliser that remembers its last 10 000 answers (the same few endpoint names recur on every ingest and check). */
+function memoize(fn: Normalizer): Normalizer {
+  const cache = new Map<string, string>();
+  return (name: string) => {
+    let v = cache.get(name);
+    if (v === undefined) {
+      v = fn(name);
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(name, v);
+    }
+    return v;
+  };
+}
+
 /** Duration as stored in a window: decimal, at most microsecond precision. */
 const fmtDuration = (ms: number) => String(Math.round(ms * 1000) / 1000);
 
@@ -104,7 +134,7 @@ export class AnomalyStore {
   readonly seenTtlMs: number;
   readonly normalize: Normalizer;
   readonly keys: KeySchema;
-  /** Batched hash reader for rule.decide (one hgetallMany). */
+  /** Batched hash reader for rule.decide (one hgetallMany, or the read cache). */
   readonly reader: HashReader;
   private readonly prefix: string;
   private readonly concurrency: number;
@@ -118,13 +148,45 @@ export class AnomalyStore {
     this.windowSize = opts.windowSize ?? 1000;
     if (!Number.isInteger(this.windowSize) || this.windowSize < 1) throw new RangeError('windowSize must be an integer >= 1');
     this.seenTtlMs = opts.seenTtlMs ?? 6 * 3600_000;
-    this.normalize = opts.normalize ?? normalizeEndpoint;
+    this.normalize = memoize(opts.normalize ?? normalizeEndpoint);
     this.prefix = opts.keyPrefix ?? '';
     this.concurrency = Math.max(1, opts.concurrency ?? 32);
     this.now = opts.now ?? Date.now;
     const p = this.prefix;
     this.keys = { base: (k) => `${p}base:${k}`, serviceIndex: (s) => `${p}svcidx:${s}` };
-    this.reader = (keys) => this.kv.hgetallMany(keys);
+    const direct: HashReader = (keys) => this.kv.hgetallMany(keys);
+    this.cacheMs = Math.max(0, opts.readCacheMs ?? 0);
+    this.cacheMax = Math.max(1, opts.readCacheMax ?? 50_000);
+    this.reader = this.cacheMs > 0 ? (keys) => this.cachedRead(keys, direct) : direct;
+  }
+
+  private readonly cache = new Map<string, { v: Record<string, string> | null; exp: number }>();
+  private readonly cacheMs: number;
+  private readonly cacheMax: number;
+
+  private async cachedRead(keys: string[], direct: HashReader): Promise<(Record<string, string> | null)[]> {
+    const t = Date.now();
+    const out: (Record<string, string> | null)[] = new Array(keys.length);
+    const missing: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const e = this.cache.get(keys[i]);
+      if (e && e.exp > t) out[i] = e.v;
+      else missing.push(i);
+    }
+    if (missing.length === 0) return out;
+    const got = await direct(missing.map((i) => keys[i]));
+    if (this.cache.size + missing.length > this.cacheMax) this.cache.clear();
+    const exp = t + this.cacheMs;
+    missing.forEach((i, j) => {
+      out[i] = got[j];
+      this.cache.set(keys[i], { v: got[j], exp });
+    });
+    return out;
+  }
+
+  /** Forget cached baseline hashes (the baseline job calls this after writing). */
+  clearReadCache(): void {
+    this.cache.clear();
   }
 
   private durKey(k: string) {
@@ -135,6 +197,10 @@ export class AnomalyStore {
   }
   private get dirtyKey() {
     return `${this.prefix}dirtyKeys`;
+  }
+  /** SET of every base:{key} written, so listing baselines never SCANs the whole KV (seen:* keys outnumber them). */
+  private get baseIndexKey() {
+    return `${this.prefix}baseKeys`;
   }
 
   /** The bucket key a summary belongs to (after normalisation). */
@@ -154,6 +220,15 @@ export class AnomalyStore {
    * touched buckets. If storing a bucket fails, its ids are forgotten again so a retry is not a duplicate.
    */
   async ingestMany(list: readonly TraceSummary[]): Promise<IngestStats> {
+    const { ingested, duplicates, invalid } = await this.ingestManyDetailed(list);
+    return { ingested, duplicates, invalid };
+  }
+
+  /**
+   * ingestMany, also returning the summaries that were stored (not duplicates, not invalid), grouped
+   * by bucket, so a caller can check exactly the traces it learned from. Throws like ingestMany.
+   */
+  async ingestManyDetailed(list: readonly TraceSummary[]): Promise<IngestStats & { accepted: TraceSummary[] }> {
     const stats: IngestStats = { ingested: 0, duplicates: 0, invalid: 0 };
     const valid: { s: TraceSummary; key: string; id: string }[] = [];
     for (const s of list) {
@@ -193,7 +268,9 @@ export class AnomalyStore {
     for (const r of results) if (r.ok) stats.ingested += r.n;
     const failed = results.find((r) => !r.ok);
     if (failed && !failed.ok) throw failed.err;
-    return stats;
+    const accepted: TraceSummary[] = [];
+    for (const g of groups.values()) for (const v of g) accepted.push(v.s);
+    return { ...stats, accepted };
   }
 
   private async readWindow(key: string): Promise<Float64Array> {
@@ -202,7 +279,7 @@ export class AnomalyStore {
 
   private async writeBaseline(key: string, values: Float64Array, updatedAt: number): Promise<BaselineStats | null> {
     const b = computeBaseline(values, updatedAt);
-    if (b) await this.kv.hset(this.keys.base(key), baselineToHash(b));
+    if (b) await Promise.all([this.kv.hset(this.keys.base(key), baselineToHash(b)), this.kv.sadd(this.baseIndexKey, this.keys.base(key))]);
     else await this.kv.del(this.keys.base(key));
     return b;
   }
@@ -210,57 +287,82 @@ export class AnomalyStore {
   /**
    * One bounded batch of the baseline job: pop up to batchSize dirty keys, recompute their hashes,
    * then the day-type and overall aggregates (and the service index) of every endpoint touched.
+   * With `deferAggregates`, the endpoints are added to that map instead, for the caller to
+   * recompute once after several batches (runBaselineJob does: random SPOP order spreads an
+   * endpoint's 48 buckets over many batches, and each aggregate reads all 48 windows).
    */
-  async recomputeDirty(batchSize = 500): Promise<RecomputeStats> {
+  async recomputeDirty(
+    batchSize = 500,
+    opts: { deferAggregates?: Map<string, SeriesRef>; windows?: Map<string, Float64Array>; retainMax?: number } = {},
+  ): Promise<RecomputeStats> {
     const stats: RecomputeStats = { keys: 0, aggregates: 0, remaining: 0, failed: 0, errors: [] };
     const popped = await this.kv.spop(this.dirtyKey, batchSize);
     const now = this.now();
-    const windows = new Map<string, Float64Array>();
-    const series = new Map<string, { service: string; endpoint: string }>();
-    const fail = async (keys: string[], err: unknown) => {
-      stats.failed += keys.length;
-      if (stats.errors.length < 5) stats.errors.push(`${keys[0]}: ${(err as Error)?.message ?? String(err)}`);
-      await this.kv.sadd(this.dirtyKey, ...keys).catch(() => 0);
-    };
+    // Windows read here are reused by the aggregates (up to retainMax of them when a caller keeps them across batches).
+    const windows = opts.windows ?? new Map<string, Float64Array>();
+    const retainMax = opts.retainMax ?? Infinity;
+    const series = new Map<string, SeriesRef>();
     await inChunks(popped, this.concurrency, async (key) => {
       const parts = parseBaselineKey(key);
       if (!parts || parts.hour === '*') return; // not a bucket key: drop it
       try {
         const values = await this.readWindow(key);
-        windows.set(key, values);
+        if (windows.size < retainMax) windows.set(key, values);
         await this.writeBaseline(key, values, now);
         stats.keys++;
-        series.set(seriesId(parts.service, parts.endpoint), { service: parts.service, endpoint: parts.endpoint });
+        series.set(seriesId(parts.service, parts.endpoint), { service: parts.service, endpoint: parts.endpoint, key });
       } catch (err) {
-        await fail([key], err);
+        await this.failKeys(stats, [key], err);
       }
     });
-    for (const { service, endpoint } of series.values()) {
-      try {
-        await this.recomputeAggregates(service, endpoint, now, windows);
-        stats.aggregates++;
-      } catch (err) {
-        // put one bucket of the endpoint back so the aggregates are retried next time
-        const anyKey = [...windows.keys()].find((k) => k.startsWith(seriesId(service, endpoint) + '|'));
-        await fail(anyKey ? [anyKey] : [], err);
-      }
-    }
+    if (opts.deferAggregates) for (const [id, ref] of series) opts.deferAggregates.set(id, ref);
+    else await this.recomputeAggregatesOf(series.values(), now, windows, stats);
+    if (stats.keys || stats.aggregates) this.clearReadCache();
     stats.remaining = await this.kv.scard(this.dirtyKey);
     return stats;
   }
 
-  /** Recompute until nothing is dirty or maxBatches batches ran (the 30 s job calls this). */
-  async runBaselineJob(opts: { batchSize?: number; maxBatches?: number } = {}): Promise<RecomputeStats> {
+  private async failKeys(stats: RecomputeStats, keys: string[], err: unknown): Promise<void> {
+    stats.failed += keys.length;
+    if (stats.errors.length < 5) stats.errors.push(`${keys[0]}: ${(err as Error)?.message ?? String(err)}`);
+    if (keys.length) await this.kv.sadd(this.dirtyKey, ...keys).catch(() => 0);
+  }
+
+  /** Aggregates of several endpoints, a few at a time; a failure puts one of its buckets back into the dirty set. */
+  private async recomputeAggregatesOf(series: Iterable<SeriesRef>, now: number, cache: Map<string, Float64Array>, stats: RecomputeStats): Promise<void> {
+    await inChunks([...series], Math.max(1, Math.floor(this.concurrency / 8)), async (ref) => {
+      try {
+        await this.recomputeAggregates(ref.service, ref.endpoint, now, cache);
+        stats.aggregates++;
+      } catch (err) {
+        await this.failKeys(stats, [ref.key], err);
+      }
+    });
+  }
+
+  /**
+   * Recompute until nothing is dirty, maxBatches batches ran or the signal fired (the 30 s job calls
+   * this); the aggregates of every endpoint touched are recomputed once, after the batches.
+   */
+  async runBaselineJob(opts: { batchSize?: number; maxBatches?: number; signal?: AbortSignal } = {}): Promise<RecomputeStats> {
     const total: RecomputeStats = { keys: 0, aggregates: 0, remaining: 0, failed: 0, errors: [] };
     const max = opts.maxBatches ?? 20;
-    for (let i = 0; i < max; i++) {
-      const s = await this.recomputeDirty(opts.batchSize ?? 500);
+    const deferred = new Map<string, SeriesRef>();
+    // Bucket windows kept for the aggregates, so most are not read twice (4096 × 1000 samples ≈ 32 MB at most).
+    const windows = new Map<string, Float64Array>();
+    for (let i = 0; i < max && !opts.signal?.aborted; i++) {
+      const s = await this.recomputeDirty(opts.batchSize ?? 500, { deferAggregates: deferred, windows, retainMax: 4096 });
       total.keys += s.keys;
-      total.aggregates += s.aggregates;
       total.failed += s.failed;
       total.errors.push(...s.errors.slice(0, 5 - total.errors.length));
       total.remaining = s.remaining;
       if (s.remaining === 0 || s.keys + s.failed === 0 || s.failed > 0) break;
+    }
+    if (deferred.size) {
+      await this.recomputeAggregatesOf(deferred.values(), this.now(), windows, total);
+      windows.clear();
+      this.clearReadCache();
+      total.remaining = await this.kv.scard(this.dirtyKey);
     }
     return total;
   }
@@ -299,7 +401,12 @@ export class AnomalyStore {
   /** Every stored baseline (buckets and aggregates), sorted by service, endpoint, day type, hour. */
   async listAvailable(opts: { limit?: number } = {}): Promise<AvailableBaseline[]> {
     const prefix = this.keys.base('');
-    const full = await this.kv.scanKeys(`${prefix}*`, opts.limit ?? 100_000);
+    const limit = opts.limit ?? 100_000;
+    // The index lists every hash the baseline job wrote (a deleted one is skipped below); a store
+    // written before the index existed falls back to SCAN.
+    let full = await this.kv.smembers(this.baseIndexKey);
+    if (full.length === 0) full = await this.kv.scanKeys(`${prefix}*`, limit);
+    else if (full.length > limit) full = full.slice(0, limit);
     const parsed = full
       .map((k) => ({ k, p: k.startsWith(prefix) ? parseBaselineKey(k.slice(prefix.length)) : null }))
       .filter((x): x is { k: string; p: NonNullable<ReturnType<typeof parseBaselineKey>> } => x.p !== null);

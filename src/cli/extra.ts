@@ -1,4 +1,11 @@
 import type { Command } from 'commander';
+import { registerAgentCommand } from './agent.js';
+import { registerSimulateCommand } from './simulate.js';
+import { registerAnomalyCommands } from './anomaly.js';
 
-/** Capability commands (agent, simulate, anomaly …) register here. */
-export function registerExtraCommands(_program: Command): void {}
+/** Capability commands. */
+export function registerExtraCommands(program: Command): void {
+  registerAgentCommand(program);
+  registerSimulateCommand(program);
+  registerAnomalyCommands(program);
+}

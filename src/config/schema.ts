@@ -157,6 +157,8 @@ export const AnomalySection = obj(
       Type.Object({ pattern: Type.String(), replacement: Type.String() }, { additionalProperties: false }),
       { default: [], description: 'Extra endpoint normalisation rules (regex → replacement), applied before the built-in ones' },
     ),
+    retention: duration('30d', 'How long detected anomalies are kept in the feed'),
+    checkMaxAge: duration('6h', 'Traces older than this when they arrive are learned from but not checked (history replays, long catch-ups)'),
     traceUrlTemplate: Type.String({ default: '', description: 'Link to a trace, e.g. https://grafana/explore?traceId={traceId}' }),
     tempo: obj(
       {

@@ -77,11 +77,18 @@ export function timeSeriesOption(
     },
     series: opts.series.map((s, i) => {
       const color = s.color ?? p.series[i % p.series.length];
+      // A point with gaps on both sides draws no line segment; give it a dot so it is not invisible.
+      const isolated = new Set<number>();
+      s.data.forEach(([, v], j, a) => {
+        if (v !== null && (a[j - 1]?.[1] ?? null) === null && (a[j + 1]?.[1] ?? null) === null) isolated.add(j);
+      });
       return {
         name: s.name,
         type: 'line',
         data: s.data,
-        showSymbol: false,
+        showSymbol: isolated.size > 0,
+        symbol: 'circle',
+        symbolSize: (_v: unknown, params: { dataIndex: number }) => (isolated.has(params.dataIndex) ? 5 : 0),
         connectNulls: false,
         smooth: false,
         lineStyle: { width: 1.6, color, type: s.dashed ? 'dashed' : 'solid' },

@@ -46,6 +46,8 @@ export function fmtNum(v: number | null | undefined): string {
   if (a >= 100 || Number.isInteger(v)) return String(Math.round(v));
   if (a >= 1) return v.toFixed(1);
   if (a === 0) return '0';
+  // Small rates (a quiet path over a long window) keep two significant digits instead of reading 0.00.
+  if (a < 0.01) return v.toPrecision(2);
   return v.toFixed(2);
 }
 

@@ -14,7 +14,7 @@ function clustersOf(data: ClustersResponse | ClusterInfo[] | undefined): Cluster
 /** The cluster in the URL (?cluster_id=); defaults to the most recently seen cluster. */
 export function ClusterSelect() {
   const [clusterId, setClusterId] = useQueryParam('cluster_id', '');
-  const { data, error, loading } = useApi<ClustersResponse | ClusterInfo[]>(API.clusters);
+  const { data, error, loading } = useApi<ClustersResponse | ClusterInfo[]>(API.clusters, undefined, { pollMs: 30_000 });
   const clusters = useMemo(() => clustersOf(data), [data]);
 
   useEffect(() => {

@@ -94,7 +94,7 @@ function heatmapOption(p: Palette, keys: AvailableKey[]): ChartOption {
       {
         type: 'heatmap',
         data: cells,
-        label: { show: true, fontSize: 9, color: dark ? '#e8ecf2' : '#1d2330', formatter: (x: { data: { key: AvailableKey } }) => fmtMs(x.data.key.p95).replace(' ms', '') },
+        label: { show: true, fontSize: 9, color: dark ? '#e8ecf2' : '#1d2330', formatter: (x: { data: { key: AvailableKey } }) => { const v = x.data.key.p95; return v >= 1000 ? `${(v / 1000).toFixed(1)}s` : String(Math.round(v)); } },
         itemStyle: { borderColor: p.panel, borderWidth: 2, borderRadius: 3 },
         emphasis: { itemStyle: { borderColor: p.text, borderWidth: 1 } },
       },
