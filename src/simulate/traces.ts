@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { bucketOf } from '../anomaly/buckets.js';
+import { Rng as SeededRandom } from './random.js';
 
 export interface TraceGeneratorLog {
   info(obj: object, msg?: string): void;
@@ -100,35 +101,8 @@ export const DEMO_ENDPOINTS: readonly DemoEndpoint[] = [
 
 // ---------------------------------------------------------------- model (pure)
 
-/** mulberry32: a small seeded uniform [0, 1) generator. */
-export class SeededRandom {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
-    const u = Math.max(this.next(), 1e-12);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
-  poisson(lambda: number): number {
-    if (lambda <= 0) return 0;
-    if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * this.normal()));
-    const l = Math.exp(-lambda);
-    let k = 0;
-    let p = 1;
-    do {
-      k++;
-      p *= this.next();
-    } while (p > l);
-    return k - 1;
-  }
-}
+/** The demo fleet's seeded generator (mulberry32), shared with the metrics simulator. */
+export { SeededRandom };
 
 /**
  * Load of the shop at a local hour (0.2 at night … ~1 at lunch, a second peak in the evening);
