@@ -41,17 +41,17 @@ export interface RouteDef {
 }
 
 export const SERVICES: ServiceDef[] = [
-  { namespace: 'shop', name: 'web', port: 8080, replicas: 2, medianMs: 28, sigma: 0.55, errorRate: 0.002, clientErrorRate: 0.02 },
-  { namespace: 'shop', name: 'api-gateway', port: 8080, replicas: 2, medianMs: 35, sigma: 0.6, errorRate: 0.003, clientErrorRate: 0.03 },
-  { namespace: 'shop', name: 'checkout', port: 8080, replicas: 1, medianMs: 140, sigma: 0.5, errorRate: 0.004, clientErrorRate: 0.01 },
-  { namespace: 'shop', name: 'orders', port: 8080, replicas: 1, medianMs: 55, sigma: 0.6, errorRate: 0.002, clientErrorRate: 0.02 },
-  { namespace: 'shop', name: 'cart', port: 8080, replicas: 1, medianMs: 12, sigma: 0.45, errorRate: 0.001, clientErrorRate: 0.01 },
-  { namespace: 'shop', name: 'payments', port: 8443, replicas: 1, medianMs: 190, sigma: 0.5, errorRate: 0.006, clientErrorRate: 0.02 },
-  { namespace: 'shop', name: 'inventory', port: 8080, replicas: 1, medianMs: 18, sigma: 0.5, errorRate: 0.001, clientErrorRate: 0.005 },
-  { namespace: 'accounts', name: 'users', port: 8080, replicas: 1, medianMs: 30, sigma: 0.5, errorRate: 0.002, clientErrorRate: 0.04 },
-  { namespace: 'accounts', name: 'auth', port: 8080, replicas: 2, medianMs: 9, sigma: 0.4, errorRate: 0.001, clientErrorRate: 0.05 },
-  { namespace: 'media', name: 'cdn-origin', port: 8080, replicas: 1, medianMs: 6, sigma: 0.7, errorRate: 0.001, clientErrorRate: 0.03 },
-  { namespace: 'media', name: 'images', port: 8080, replicas: 1, medianMs: 45, sigma: 0.65, errorRate: 0.003, clientErrorRate: 0.01 },
+  { namespace: 'shop', name: 'web', port: 8080, replicas: 2, medianMs: 28, sigma: 0.55, errorRate: 0.0003, clientErrorRate: 0.02 },
+  { namespace: 'shop', name: 'api-gateway', port: 8080, replicas: 2, medianMs: 35, sigma: 0.6, errorRate: 0.00045, clientErrorRate: 0.03 },
+  { namespace: 'shop', name: 'checkout', port: 8080, replicas: 1, medianMs: 140, sigma: 0.5, errorRate: 0.0006, clientErrorRate: 0.01 },
+  { namespace: 'shop', name: 'orders', port: 8080, replicas: 1, medianMs: 55, sigma: 0.6, errorRate: 0.0003, clientErrorRate: 0.02 },
+  { namespace: 'shop', name: 'cart', port: 8080, replicas: 1, medianMs: 12, sigma: 0.45, errorRate: 0.00015, clientErrorRate: 0.01 },
+  { namespace: 'shop', name: 'payments', port: 8443, replicas: 1, medianMs: 190, sigma: 0.5, errorRate: 0.0015, clientErrorRate: 0.02 },
+  { namespace: 'shop', name: 'inventory', port: 8080, replicas: 1, medianMs: 18, sigma: 0.5, errorRate: 0.00015, clientErrorRate: 0.005 },
+  { namespace: 'accounts', name: 'users', port: 8080, replicas: 1, medianMs: 30, sigma: 0.5, errorRate: 0.0003, clientErrorRate: 0.04 },
+  { namespace: 'accounts', name: 'auth', port: 8080, replicas: 2, medianMs: 9, sigma: 0.4, errorRate: 0.00015, clientErrorRate: 0.05 },
+  { namespace: 'media', name: 'cdn-origin', port: 8080, replicas: 1, medianMs: 6, sigma: 0.7, errorRate: 0.00015, clientErrorRate: 0.03 },
+  { namespace: 'media', name: 'images', port: 8080, replicas: 1, medianMs: 45, sigma: 0.65, errorRate: 0.00045, clientErrorRate: 0.01 },
 ];
 
 export const INGRESS_NAMESPACE = 'traefik';
