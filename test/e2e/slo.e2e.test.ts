@@ -393,7 +393,8 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
     await page.reload();
     await page.getByRole('heading', { level: 1, name: /shop\.example\.com/ }).waitFor();
     await settled(page);
-    await expect(field('Whole domain', 'availability').inputValue()).resolves.toBe('99.5');
+    // The editor loads the stored targets with its own request after the page settles.
+    await expect.poll(() => field('Whole domain', 'availability').inputValue(), { timeout: 15_000 }).toBe('99.5');
     await expect(field('Whole domain', 'p95').inputValue()).resolves.toBe('250');
     await expect(field('/checkout', 'p99').inputValue()).resolves.toBe('1500');
     await expect(editor.locator('tr').filter({ hasText: 'Whole domain' }).locator('td').last().textContent()).resolves.toMatch(/ by /);
