@@ -134,24 +134,39 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
     return payload.pipe(inflater);
   });
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply) => {
-    if (!req.routeOptions.url) return; // unknown route: the 404 handler answers
+  // Callback style with a synchronous path for the common cases (no token, public or anonymous read):
+  // this hook runs on every request.
+  app.addHook('onRequest', (req: FastifyRequest, reply, done) => {
+    if (!req.routeOptions.url) return done(); // unknown route: the 404 handler answers
     const need = requiredAuth(req.method, req.routeOptions.config?.auth);
+    const authorize = () => {
+      if (need === 'public') return done();
+      if (!req.principal) {
+        if (need === 'viewer' && opts.anonymousRead) return done();
+        reply.code(401).header('www-authenticate', 'Bearer').send(err('unauthorized', `this route needs a bearer token with role ${need}`));
+        return;
+      }
+      if (!roleSatisfies(req.principal.role, need)) {
+        reply.code(403).send(err('forbidden', `role ${req.principal.role} may not call this route (needs ${need})`));
+        return;
+      }
+      done();
+    };
     const header = req.headers.authorization;
-    if (header) {
-      const m = /^Bearer\s+(\S+)$/i.exec(header);
-      const principal = m ? await opts.tokens.verify(m[1]) : null;
-      if (!principal) return reply.code(401).send(err('unauthorized', 'invalid or revoked bearer token'));
+    if (!header) return authorize();
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) {
+      reply.code(401).send(err('unauthorized', 'invalid or revoked bearer token'));
+      return;
+    }
+    opts.tokens.verify(m[1]).then((principal) => {
+      if (!principal) {
+        reply.code(401).send(err('unauthorized', 'invalid or revoked bearer token'));
+        return;
+      }
       req.principal = principal;
-    }
-    if (need === 'public') return;
-    if (!req.principal) {
-      if (need === 'viewer' && opts.anonymousRead) return;
-      return reply.code(401).header('www-authenticate', 'Bearer').send(err('unauthorized', `this route needs a bearer token with role ${need}`));
-    }
-    if (!roleSatisfies(req.principal.role, need)) {
-      return reply.code(403).send(err('forbidden', `role ${req.principal.role} may not call this route (needs ${need})`));
-    }
+      authorize();
+    }, done);
   });
 
   app.setErrorHandler((error: FastifyError & { field?: string; code?: string }, req, reply) => {
