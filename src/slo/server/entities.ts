@@ -91,17 +91,7 @@ export class EntityMap {
       e.attrs = src.attrs;
       e.attrTs = src.attrTs;
     }
-    const g = e.g;
-    const s = src.g;
-    g.requests += s.requests;
-    g.failures += s.failures;
-    g.tls += s.tls;
-    g.sumMs += s.sumMs;
-    if (opts.codes && s.codes) {
-      if (!g.codes) g.codes = { ...s.codes };
-      else for (const k in s.codes) g.codes[k] = (g.codes[k] ?? 0) + s.codes[k];
-    }
-    if (opts.hist && s.hist) g.hist = g.hist ? mergeHist(g.hist, s.hist) : cloneHist(s.hist);
+    addGolden(e.g, src.g, opts);
   }
 
   get(key: string): Entity | undefined {
@@ -111,6 +101,19 @@ export class EntityMap {
   values(): IterableIterator<Entity> {
     return this.map.values();
   }
+}
+
+/** Adds accumulator `s` into `g` (counts, codes and histogram as `opts` asks); `s` is not modified. */
+function addGolden(g: Golden, s: Golden, opts: LoadOpts): void {
+    g.requests += s.requests;
+    g.failures += s.failures;
+    g.tls += s.tls;
+    g.sumMs += s.sumMs;
+    if (opts.codes && s.codes) {
+      if (!g.codes) g.codes = { ...s.codes };
+      else for (const k in s.codes) g.codes[k] = (g.codes[k] ?? 0) + s.codes[k];
+    }
+    if (opts.hist && s.hist) g.hist = g.hist ? mergeHist(g.hist, s.hist) : cloneHist(s.hist);
 }
 
 /** An entity with one accumulator per series point. */
@@ -138,17 +141,7 @@ export class SeriesMap {
       e = { key: src.key, parts: src.parts, points: new Array(this.points) };
       this.map.set(src.key, e);
     }
-    const g = (e.points[i] ??= newGolden());
-    const s = src.g;
-    g.requests += s.requests;
-    g.failures += s.failures;
-    g.tls += s.tls;
-    g.sumMs += s.sumMs;
-    if (opts.codes && s.codes) {
-      if (!g.codes) g.codes = { ...s.codes };
-      else for (const k in s.codes) g.codes[k] = (g.codes[k] ?? 0) + s.codes[k];
-    }
-    if (opts.hist && s.hist) g.hist = g.hist ? mergeHist(g.hist, s.hist) : cloneHist(s.hist);
+    addGolden((e.points[i] ??= newGolden()), src.g, opts);
   }
 
   add(row: MetricRow, opts: LoadOpts): void {
