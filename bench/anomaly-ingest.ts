@@ -3,9 +3,9 @@
  *
  * 1. OTLP/HTTP protobuf ingest (POST /v1/traces, 8 concurrent exporters, 512-span batches made by the
  *    OpenTelemetry SDK and serialised by @opentelemetry/otlp-transformer) in spans/s, on the
- *    in-process KV and on Redis. @opentelemetry/otlp-transformer has no request deserializer, so the
+ *    embedded SQLite KV (the default), the in-process KV and Redis. @opentelemetry/otlp-transformer has no request deserializer, so the
  *    peer is the ceiling: decoding + summarising the same bytes in process, without HTTP or storage.
- * 2. The baseline job over 10 000 dirty buckets of 1 000 samples (memory KV; Redis when reachable),
+ * 2. The baseline job over 10 000 dirty buckets of 1 000 samples (memory and SQLite KV; Redis when reachable),
  *    beside a plain sort-based reference (Array sort with a comparator, a second sort for MAD) over the
  *    same arrays, and the core's computeBaseline alone.
  */
@@ -17,7 +17,11 @@ import { decodeOtlpTraces, summarize } from '../src/anomaly/otlp.js';
 import { AnomalyStore } from '../src/anomaly/store.js';
 import { baselineKey } from '../src/anomaly/buckets.js';
 import { computeBaseline } from '../src/anomaly/stats.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { MemoryKv } from '../src/platform/backends/kv/memory.js';
+import { SqliteKv } from '../src/platform/backends/kv/sqlite.js';
 import { RedisKv } from '../src/platform/backends/kv/redis.js';
 import type { KvStore } from '../src/platform/backends/kv/types.js';
 import { redisReachable, redisUrlForBench, startChild } from './anomaly-check.js';
@@ -97,7 +101,8 @@ async function otlpRows(redisUrl: string | undefined): Promise<Row[]> {
     { path: 'decode only (in process, same bytes)', 'spans/s': round(spans / (decodeMs / 1000), 0), 'MB/s': round(mb / (decodeMs / 1000), 1), 'vs ceiling': '' },
     { path: 'decode + summarise (in process): ceiling', 'spans/s': round(ceiling, 0), 'MB/s': round(mb / (summarizeMs / 1000), 1), 'vs ceiling': '100%' },
   ];
-  const backends: [string, string][] = [['memory', '']];
+  // '' is the embedded default (the durable SQLite KV); memory: is the in-process store tests use
+  const backends: [string, string][] = [['sqlite, default', ''], ['memory', 'memory:']];
   if (redisUrl) backends.push(['redis', redisUrl]);
   for (const [name, url] of backends) {
     const target = await startChild(url, false);
@@ -179,7 +184,10 @@ async function baselineRows(redisUrl: string | undefined): Promise<Row[]> {
     { what: `plain sort reference: ${KEYS} windows × ${SAMPLES} (stats only)`, 'time ms': round(refMs, 0), 'buckets/s': round(KEYS / (refMs / 1000), 0), 'vs reference': '1.00×' },
     { what: 'computeBaseline: typed-array sort + merged MAD (stats only)', 'time ms': round(coreMs, 0), 'buckets/s': round(KEYS / (coreMs / 1000), 0), 'vs reference': `${round(refMs / coreMs, 2)}× faster` },
   ];
-  const engines: [string, () => Promise<KvStore>][] = [['memory', async () => new MemoryKv()]];
+  const engines: [string, () => Promise<KvStore>][] = [
+    ['memory', async () => new MemoryKv()],
+    ['sqlite', async () => new SqliteKv({ file: path.join(mkdtempSync(path.join(tmpdir(), 'vigil-bench-kv-')), 'kv.db') })],
+  ];
   if (redisUrl) engines.push(['redis', async () => new RedisKv(redisUrl, { prefix: `vigil-bench-baseline-${process.pid}:` }).connect()]);
   for (const [name, open] of engines) {
     const kv = await open();

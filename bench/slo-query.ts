@@ -16,7 +16,7 @@
  *   npx tsx bench/slo-query.ts            (BENCH_REQUESTS=200)
  *   node --import tsx --cpu-prof bench/slo-query.ts
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -152,6 +152,8 @@ export async function run(): Promise<Row[]> {
   } finally {
     await server.stop();
     await writerStore.close();
+    // The seeded database is half a gigabyte: do not leave one behind per run.
+    rmSync(dataDir, { recursive: true, force: true });
   }
   return report('slo-query', `SLO reads on SQLite: ${SHAPE.domains} domains × 5 paths, 30 d hourly + 48 h raw (${seeded.snapshots} snapshots); sequential requests, interleaved`, rows);
 }

@@ -2,8 +2,10 @@ import type { VigilConfig } from './config/schema.js';
 import type { VigilModule } from './platform/module.js';
 import { sloModule } from './slo/module.js';
 import { anomalyModule } from './anomaly/module.js';
+import { faultsModule } from './faults/module.js';
+import { batchesModule } from './batches/module.js';
 
 /** Every capability module, in start order. */
 export function allModules(config: VigilConfig): VigilModule[] {
-  return [sloModule(config), anomalyModule(config)];
+  return [sloModule(config), anomalyModule(config), faultsModule(config), batchesModule(config)];
 }

@@ -9,8 +9,11 @@ describe('anomaly accuracy on the labelled synthetic workload', () => {
     expect(r.testAnomalies).toBeGreaterThan(200);
     expect(timeAware.f1).toBeGreaterThan(global.f1);
     expect(timeAware.f1).toBeGreaterThan(z.f1);
-    // injected anomalies are ≥ 3 × the local p95, the rule's threshold is about 2 × the bucket p95
-    expect(timeAware.recall).toBeGreaterThan(0.98);
+    // Labels come from the generator's incident model (1.5–10 × a request's own duration), not from
+    // the rule's p95: mild incidents stay below the threshold, so recall is a real measurement.
+    expect(timeAware.recall).toBeLessThan(1);
+    expect(timeAware.recall).toBeGreaterThan(global.recall);
+    expect(timeAware.precision).toBeGreaterThan(z.precision);
     expect(r.fallbackLevels.neighbours).toBeGreaterThan(0); // thin night/weekend buckets were pooled
   });
 });

@@ -22,6 +22,8 @@ export interface TempoSettings {
   client: Pick<TempoClientOptions, 'baseUrl' | 'tenant' | 'auth' | 'limit' | 'q' | 'tags'>;
   pollIntervalMs: number;
   lookbackMs: number;
+  /** How far back a catch-up after an outage reaches: seenTtl − lookback, so catch-up never learns a trace twice. */
+  maxCatchUpMs: number;
 }
 
 export interface WebhookSettings {
@@ -34,6 +36,8 @@ export interface AnomalySettings {
   rule: RuleConfig;
   windowSize: number;
   seenTtlMs: number;
+  /** Anomalous traces count towards baselines only after this long. */
+  learnHeldAfterMs: number;
   normalize: Normalizer;
   baselineIntervalMs: number;
   baselineBatch: number;
@@ -120,6 +124,14 @@ export function resolveAnomalySettings(config: VigilConfig): AnomalySettings {
   } catch (err) {
     rethrow(err);
   }
+  const seenTtlMs = duration(a.seenTtl, 'anomaly.seenTtl', '25h');
+  const lookbackMs = a.tempo.url ? duration(a.tempo.lookback, 'anomaly.tempo.lookback', '120s') : 0;
+  if (a.tempo.url && seenTtlMs <= lookbackMs) {
+    throw new ConfigError(
+      `invalid value for "anomaly.seenTtl": must be longer than anomaly.tempo.lookback (${a.tempo.lookback}), or every poll re-learns the traces of the last one`,
+      'anomaly.seenTtl',
+    );
+  }
   const tempo: TempoSettings | null = a.tempo.url
     ? {
         client: {
@@ -131,7 +143,8 @@ export function resolveAnomalySettings(config: VigilConfig): AnomalySettings {
           tags: a.tempo.tags || undefined,
         },
         pollIntervalMs: duration(a.tempo.pollInterval, 'anomaly.tempo.pollInterval', '15s'),
-        lookbackMs: duration(a.tempo.lookback, 'anomaly.tempo.lookback', '120s'),
+        lookbackMs,
+        maxCatchUpMs: seenTtlMs - lookbackMs,
       }
     : null;
   const webhook: WebhookSettings | null = a.webhook.url
@@ -144,7 +157,8 @@ export function resolveAnomalySettings(config: VigilConfig): AnomalySettings {
   return {
     rule,
     windowSize: a.windowSize,
-    seenTtlMs: duration(a.seenTtl, 'anomaly.seenTtl', '6h'),
+    seenTtlMs,
+    learnHeldAfterMs: a.learnAnomaliesAfter === undefined ? 3600_000 : duration(a.learnAnomaliesAfter, 'anomaly.learnAnomaliesAfter', '1h'),
     normalize,
     baselineIntervalMs: duration(a.baselineInterval, 'anomaly.baselineInterval', '30s'),
     baselineBatch: a.baselineBatch,

@@ -15,7 +15,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { badRequest } from '../platform/http/errors.js';
 import { ErrorSchema } from '../platform/http/errors.js';
-import { parseDayType, parseHour, type DayTypePart, type HourPart } from './buckets.js';
+import { isConnectionError } from '../platform/backends/unavailable.js';
+import { MAX_EPOCH_MS, parseDayType, parseHour, type DayTypePart, type HourPart } from './buckets.js';
+import { MAX_ENDPOINT_LENGTH, MAX_SERVICE_LENGTH } from './normalize.js';
 import { ValidationError } from './errors.js';
 import type { AnomalyService } from './module.js';
 import {
@@ -31,6 +33,8 @@ import {
 import type { TraceSummary } from './types.js';
 
 const TAGS = ['anomaly'];
+/** Item errors a summaries answer lists (the invalid count has them all). */
+const MAX_ITEM_ERRORS = 100;
 
 /** The schemas document; the handlers validate (so messages name the field the client used). */
 const documentOnly = () => () => true;
@@ -41,6 +45,47 @@ function one(q: Query, name: string): string | undefined {
   const v = q[name];
   if (Array.isArray(v)) throw badRequest(`${name} was given more than once`, name);
   return v === undefined || v === '' ? undefined : v;
+}
+
+/** A service or endpoint name of a query string or body: over its limit is a 400 naming the field. */
+function bounded<T>(v: T, field: string, max: number): T {
+  if (typeof v === 'string' && v.length > max) throw badRequest(`${field} must be at most ${max} characters (got ${v.length})`, field);
+  return v;
+}
+
+const SERVICE_FIELDS = ['service', 'rootServiceName'];
+const ENDPOINT_FIELDS = ['endpoint', 'rootTraceName'];
+
+/** JSON type of a value as a JSON schema names it. */
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+/**
+ * The documented types are the contract: a top-level property of another JSON type ("12" for a
+ * number, null for a string) is a 400 naming it, never coerced. `schema` lists the properties.
+ */
+function checkTypes(body: unknown, schema: { properties: Record<string, { type?: string | readonly string[] }> }): void {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+  for (const [name, v] of Object.entries(body as Record<string, unknown>)) {
+    const declared = schema.properties[name]?.type;
+    if (declared === undefined) continue;
+    const types: readonly string[] = typeof declared === 'string' ? [declared] : declared;
+    const t = jsonType(v);
+    if (types.includes(t) || (t === 'integer' && types.includes('number'))) continue;
+    throw badRequest(`${name} must be ${types.join(' or ')}, got ${t}`, name);
+  }
+}
+
+/** Name limits of a query string or JSON body (the core would only truncate them). */
+function checkNames(o: unknown): void {
+  if (!o || typeof o !== 'object') return;
+  const r = o as Record<string, unknown>;
+  for (const f of SERVICE_FIELDS) bounded(r[f], f, MAX_SERVICE_LENGTH);
+  for (const f of ENDPOINT_FIELDS) bounded(r[f], f, MAX_ENDPOINT_LENGTH);
 }
 
 function required(q: Query, name: string): string {
@@ -84,15 +129,15 @@ const CheckBody = {
     "Vigil's names or the seed's: service|rootServiceName, endpoint|rootTraceName, timestampNano|startTimeUnixNano (ns since the epoch, string or number; " +
     'timestampMs also accepted; omitted = now). hour and dayType pin the bucket.',
   properties: {
-    service: { type: 'string', example: 'checkout' },
-    endpoint: { type: 'string', example: 'POST /checkout' },
+    service: { type: 'string', maxLength: MAX_SERVICE_LENGTH, example: 'checkout' },
+    endpoint: { type: 'string', maxLength: MAX_ENDPOINT_LENGTH, example: 'POST /checkout' },
     timestampNano: { type: ['string', 'integer'], example: '1718000000000000000' },
     timestampMs: { type: 'integer' },
     durationMs: { type: 'number', minimum: 0, example: 2310 },
     hour: { type: 'integer', minimum: 0, maximum: 23 },
     dayType: { type: 'string', enum: ['weekday', 'weekend'] },
-    rootServiceName: { type: 'string' },
-    rootTraceName: { type: 'string' },
+    rootServiceName: { type: 'string', maxLength: MAX_SERVICE_LENGTH },
+    rootTraceName: { type: 'string', maxLength: MAX_ENDPOINT_LENGTH },
     startTimeUnixNano: { type: ['string', 'integer'] },
   },
 } as const;
@@ -108,6 +153,7 @@ const CheckResponse = {
     bucket: BucketSchema,
     timeZone: { type: 'string' },
     baseline: { type: 'object', nullable: true, properties: BaselineProps },
+    baselineAgeMs: { type: 'number', nullable: true, description: 'how long ago the baseline job computed the baseline used, ms (null without one)' },
     baselineSource: { type: 'string', nullable: true },
     fallbackLevel: { type: 'string', enum: ['exact', 'neighbours', 'dayType', 'all', 'none'] },
     threshold: { type: 'number', nullable: true },
@@ -152,8 +198,31 @@ const AnomalyEventSchema = {
 
 const IngestResult = {
   type: 'object',
-  properties: { ingested: { type: 'integer' }, duplicates: { type: 'integer' }, invalid: { type: 'integer' }, anomalies: { type: 'integer' } },
+  properties: {
+    ingested: { type: 'integer' },
+    duplicates: { type: 'integer' },
+    invalid: { type: 'integer' },
+    anomalies: { type: 'integer' },
+    errors: {
+      type: 'array',
+      description: `Why summaries were not learned (the first ${MAX_ITEM_ERRORS}), by index and field`,
+      items: { type: 'object', properties: { index: { type: 'integer' }, field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
 } as const;
+
+/** What is wrong with one summary of POST /api/v1/anomaly/summaries (no coercion: strings are not numbers), or null. */
+function summaryProblem(o: Record<string, unknown>): { field: string; message: string } | null {
+  if (typeof o.service !== 'string' || o.service.trim() === '') return { field: 'service', message: 'must be a non-empty string' };
+  if (o.service.length > MAX_SERVICE_LENGTH) return { field: 'service', message: `must be at most ${MAX_SERVICE_LENGTH} characters` };
+  if (typeof o.endpoint !== 'string') return { field: 'endpoint', message: 'must be a string' };
+  if (o.endpoint.length > MAX_ENDPOINT_LENGTH) return { field: 'endpoint', message: `must be at most ${MAX_ENDPOINT_LENGTH} characters` };
+  if (typeof o.startMs !== 'number' || !Number.isFinite(o.startMs) || Math.abs(o.startMs) > MAX_EPOCH_MS) {
+    return { field: 'startMs', message: `must be a number of epoch milliseconds within ±${MAX_EPOCH_MS}` };
+  }
+  if (typeof o.durationMs !== 'number' || !Number.isFinite(o.durationMs) || o.durationMs < 0) return { field: 'durationMs', message: 'must be a finite number >= 0' };
+  return null;
+}
 
 // ---------------------------------------------------------------- OTLP receiver
 
@@ -164,8 +233,11 @@ function otlpError(err: FastifyError & { statusCode?: number; code?: string }): 
   if (s === 415) return { status: 415, grpc: 3, message: 'unsupported Content-Type; use application/x-protobuf or application/json' };
   if (s === 413) return { status: 413, grpc: 8, message: err.message };
   if (s >= 400 && s < 500) return { status: s, grpc: 3, message: err.message };
-  // The store is unreachable (or a bug): 503 is retryable for OTLP exporters, so nothing is lost.
-  return { status: 503, grpc: 14, message: 'trace store unavailable; retry later' };
+  if (err instanceof ValidationError) return { status: 400, grpc: 3, message: err.message };
+  // The store is unreachable: 503 is retryable for OTLP exporters, so nothing is lost. Anything else
+  // would fail again on a retry, so it must not be a 503 (exporters would retry it for ever).
+  if (isConnectionError(err)) return { status: 503, grpc: 14, message: 'trace store unavailable; retry later' };
+  return { status: 500, grpc: 13, message: 'internal error; the request was not stored' };
 }
 
 function sendOtlpError(req: FastifyRequest, reply: FastifyReply, status: number, grpc: number, message: string) {
@@ -272,7 +344,11 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
         response: { 200: CheckResponse, 400: ErrorSchema, 401: ErrorSchema },
       },
     },
-    async (req) => validated(() => store.checkRequest(req.body)),
+    async (req) => {
+      checkTypes(req.body, CheckBody);
+      checkNames(req.body);
+      return validated(() => store.checkRequest(req.body));
+    },
   );
 
   app.get(
@@ -287,8 +363,8 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
           type: 'object',
           required: ['service', 'endpoint', 'hour', 'dayType'],
           properties: {
-            service: { type: 'string' },
-            endpoint: { type: 'string' },
+            service: { type: 'string', maxLength: MAX_SERVICE_LENGTH },
+            endpoint: { type: 'string', maxLength: MAX_ENDPOINT_LENGTH },
             hour: { type: 'string', pattern: '^([0-9]|1[0-9]|2[0-3]|\\*)$' },
             dayType: { type: 'string', enum: ['weekday', 'weekend', '*'] },
           },
@@ -312,6 +388,7 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
     },
     async (req, reply) => {
       const q = req.query as Query;
+      checkNames(q);
       const service = required(q, 'service');
       const endpointRaw = one(q, 'endpoint');
       if (endpointRaw === undefined) throw badRequest('endpoint is required', 'endpoint');
@@ -335,7 +412,11 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
         summary: 'Every learned hour bucket (aggregates are not listed)',
         querystring: {
           type: 'object',
-          properties: { service: { type: 'string' }, endpoint: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 100000 } },
+          properties: {
+            service: { type: 'string', maxLength: MAX_SERVICE_LENGTH },
+            endpoint: { type: 'string', maxLength: MAX_ENDPOINT_LENGTH },
+            limit: { type: 'integer', minimum: 1, maximum: 100000 },
+          },
         },
         response: {
           200: {
@@ -357,6 +438,7 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
     },
     async (req) => {
       const q = req.query as Query;
+      checkNames(q);
       const service = one(q, 'service')?.trim();
       const endpointRaw = one(q, 'endpoint');
       const endpoint = endpointRaw === undefined ? undefined : store.normalize(endpointRaw);
@@ -385,8 +467,8 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
         querystring: {
           type: 'object',
           properties: {
-            service: { type: 'string' },
-            endpoint: { type: 'string', description: 'normalised like the baselines (ids → {id})' },
+            service: { type: 'string', maxLength: MAX_SERVICE_LENGTH },
+            endpoint: { type: 'string', maxLength: MAX_ENDPOINT_LENGTH, description: 'normalised like the baselines (ids → {id})' },
             since: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
@@ -396,13 +478,18 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
     },
     async (req) => {
       const q = req.query as Query;
+      checkNames(q);
       const service = one(q, 'service')?.trim();
       const endpointRaw = one(q, 'endpoint');
       const sinceRaw = one(q, 'since');
       let since: number | undefined;
       if (sinceRaw !== undefined) {
-        since = /^\d{1,16}$/.test(sinceRaw.trim()) ? Number(sinceRaw) : Date.parse(sinceRaw);
-        if (!Number.isFinite(since)) throw badRequest(`since must be epoch milliseconds or an ISO 8601 time, got "${sinceRaw}"`, 'since');
+        const text = sinceRaw.trim();
+        // Epoch ms, or an ISO 8601 time with a four-digit year (Date.parse alone takes "-1" as year −1).
+        since = /^\d{1,16}$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+        if (!Number.isFinite(since) || since < 0 || since > MAX_EPOCH_MS) {
+          throw badRequest(`since must be epoch milliseconds (0–${MAX_EPOCH_MS}) or an ISO 8601 time, got "${sinceRaw.slice(0, 100)}"`, 'since');
+        }
       }
       const limit = intParam(q, 'limit', 1, 1000) ?? 100;
       const anomalies = await svc.feed.list({
@@ -423,7 +510,9 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
       schema: {
         tags: TAGS,
         summary: 'Learn trace summaries (what `vigil anomaly backfill` sends)',
-        description: 'Up to 10 000 per request. check=false learns without flagging anomalies (history). Duplicates (by traceId[:spanId]) are skipped.',
+        description:
+          'Up to 10 000 per request. check=false learns without flagging anomalies (history). Duplicates (by traceId[:spanId]) are skipped. ' +
+          'Invalid summaries are skipped and counted in `invalid`; `errors` names the first 100 by index and field (e.g. summaries[3].durationMs).',
         body: {
           type: 'object',
           required: ['summaries'],
@@ -438,8 +527,8 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
                 properties: {
                   traceId: { type: 'string' },
                   spanId: { type: 'string' },
-                  service: { type: 'string' },
-                  endpoint: { type: 'string' },
+                  service: { type: 'string', minLength: 1, maxLength: MAX_SERVICE_LENGTH },
+                  endpoint: { type: 'string', maxLength: MAX_ENDPOINT_LENGTH },
                   startMs: { type: 'number' },
                   durationMs: { type: 'number', minimum: 0 },
                 },
@@ -457,6 +546,9 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
       if (b.summaries.length > 10_000) throw badRequest('at most 10000 summaries per request', 'summaries');
       if (b.check !== undefined && typeof b.check !== 'boolean') throw badRequest('check must be true or false', 'check');
       const list: TraceSummary[] = [];
+      // Invalid items are skipped and named; the others are learned (partial acceptance).
+      const errors: { index: number; field: string; message: string }[] = [];
+      let skipped = 0;
       b.summaries.forEach((s: unknown, i) => {
         if (!s || typeof s !== 'object' || Array.isArray(s)) throw badRequest(`summaries[${i}] must be an object`, `summaries[${i}]`);
         const o = s as Record<string, unknown>;
@@ -465,6 +557,13 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
         }
         if (o.spanId !== undefined && (typeof o.spanId !== 'string' || !/^[0-9a-fA-F]{16}$/.test(o.spanId))) {
           throw badRequest(`summaries[${i}].spanId must be 16 hex digits`, `summaries[${i}].spanId`);
+        }
+        const problem = summaryProblem(o);
+        if (problem) {
+          skipped++;
+          const field = `summaries[${i}].${problem.field}`;
+          if (errors.length < MAX_ITEM_ERRORS) errors.push({ index: i, field, message: `${field} ${problem.message}` });
+          return;
         }
         list.push({
           traceId: o.traceId.toLowerCase().padStart(32, '0'),
@@ -475,7 +574,9 @@ export function registerAnomalyRoutes(app: FastifyInstance, svc: AnomalyService)
           durationMs: o.durationMs as number,
         });
       });
-      return svc.ingest(list, 'api', { check: b.check !== false });
+      const r = await svc.ingest(list, 'api', { check: b.check !== false });
+      if (skipped) svc.metrics.invalid.inc({ source: 'api' }, skipped);
+      return { ...r, invalid: r.invalid + skipped, ...(errors.length ? { errors } : {}) };
     },
   );
 

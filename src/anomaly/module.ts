@@ -21,6 +21,9 @@ import { AnomalyStore, type IngestStats } from './store.js';
 import { TempoClient, type TempoClientOptions } from './tempo.js';
 import type { TraceSummary } from './types.js';
 import { WebhookNotifier, type WebhookOptions } from './webhook.js';
+import { isConnectionError } from '../platform/backends/unavailable.js';
+import { quarantineCounter } from '../platform/quarantine.js';
+import { AnomalyQuarantine, quarantineMigration } from './quarantine.js';
 
 export type IngestSource = 'otlp' | 'tempo' | 'api';
 
@@ -74,6 +77,7 @@ export interface AnomalyModuleOptions {
 export class AnomalyService {
   readonly store: AnomalyStore;
   readonly feed: AnomalyFeed;
+  readonly quarantine: AnomalyQuarantine;
   readonly metrics: AnomalyMetrics;
   readonly webhook?: WebhookNotifier;
   readonly poller?: TempoPoller;
@@ -89,6 +93,7 @@ export class AnomalyService {
       rule: settings.rule,
       windowSize: settings.windowSize,
       seenTtlMs: settings.seenTtlMs,
+      learnHeldAfterMs: settings.learnHeldAfterMs,
       normalize: settings.normalize,
       now: this.now,
       // Checks read baselines through a short in-process cache; this replica's baseline job clears it,
@@ -96,8 +101,11 @@ export class AnomalyService {
       readCacheMs: Math.min(2000, settings.baselineIntervalMs),
       // KV operations in flight per ingest batch: on Redis each is a round trip, so more in flight is faster.
       concurrency: 128,
+      // A window that fails for any reason but an unreachable KV fails the same way on every run.
+      isPermanentError: (err) => !isConnectionError(err),
     });
     this.feed = new AnomalyFeed(ctx.sql);
+    this.quarantine = new AnomalyQuarantine(ctx.sql);
     this.metrics = createMetrics(ctx.metrics);
     const log = ctx.log.child({ module: 'anomaly' });
     if (settings.webhook) {
@@ -121,6 +129,7 @@ export class AnomalyService {
         ingest: (s) => this.ingest(s, 'tempo'),
         lookbackMs: settings.tempo.lookbackMs,
         pollIntervalMs: settings.tempo.pollIntervalMs,
+        maxCatchUpMs: settings.tempo.maxCatchUpMs,
         sourceLabel: `tempo ${settings.tempo.client.baseUrl}`,
         now: this.now,
         log,
@@ -130,29 +139,32 @@ export class AnomalyService {
   }
 
   /**
-   * Learn from summaries and check the ones just learned (duplicates are not checked again).
-   * `check: false` learns only (backfills of history).
+   * Check summaries and learn from them (duplicates are neither checked nor learned again); the
+   * anomalous ones are learned late (AnomalyStore.learnHeldAfterMs). `check: false` learns only (backfills of history).
    */
   async ingest(summaries: readonly TraceSummary[], source: IngestSource, opts: { check?: boolean } = {}): Promise<IngestResult> {
-    const r = await this.store.ingestManyDetailed(summaries);
-    this.metrics.ingested.inc({ source }, r.ingested);
-    if (r.duplicates) this.metrics.duplicates.inc({ source }, r.duplicates);
-    if (r.invalid) this.metrics.invalid.inc({ source }, r.invalid);
-    let anomalies = 0;
     // A replay of old history is learned from but not judged: its verdict would come from baselines
     // still being learned, and an alert about last week helps nobody.
     const oldest = this.now() - this.settings.checkMaxAgeMs;
-    const fresh = r.accepted.filter((s) => s.startMs >= oldest);
-    if (opts.check !== false && fresh.length) {
-      const events = await this.detect(fresh, source);
-      anomalies = events.length;
-      if (events.length) {
-        this.metrics.anomalies.inc({ source }, events.length);
-        await this.feed.insertMany(events);
-        for (const e of events) this.webhook?.notify(e);
-      }
+    let events: AnomalyEvent[] = [];
+    // Traces judged anomalous are judged before they are learned, and held back from the baselines
+    // for a while, so an incident does not raise the threshold that detects it.
+    const hold = async (accepted: TraceSummary[]): Promise<ReadonlySet<TraceSummary>> => {
+      const fresh = accepted.filter((s) => s.startMs >= oldest);
+      events = fresh.length ? await this.detect(fresh, source) : [];
+      const ids = new Set(events.map((e) => e.id));
+      return new Set(fresh.filter((s) => ids.has(s.spanId ? `${s.traceId.toLowerCase()}:${s.spanId.toLowerCase()}` : s.traceId.toLowerCase())));
+    };
+    const r = await this.store.ingestManyDetailed(summaries, opts.check === false ? {} : { hold });
+    this.metrics.ingested.inc({ source }, r.ingested);
+    if (r.duplicates) this.metrics.duplicates.inc({ source }, r.duplicates);
+    if (r.invalid) this.metrics.invalid.inc({ source }, r.invalid);
+    if (events.length) {
+      this.metrics.anomalies.inc({ source }, events.length);
+      await this.feed.insertMany(events);
+      for (const e of events) this.webhook?.notify(e);
     }
-    return { ingested: r.ingested, duplicates: r.duplicates, invalid: r.invalid, anomalies };
+    return { ingested: r.ingested, duplicates: r.duplicates, invalid: r.invalid, anomalies: events.length };
   }
 
   /**
@@ -212,7 +224,7 @@ export class AnomalyService {
   }
 
   /** The baseline job: recompute dirty buckets in bounded batches until none are left or time is up. */
-  async runBaselineJob(signal?: AbortSignal, maxBatches = 50): Promise<{ keys: number; aggregates: number; failed: number; remaining: number }> {
+  async runBaselineJob(signal?: AbortSignal, maxBatches = 50): Promise<{ keys: number; aggregates: number; failed: number; remaining: number; quarantined: number }> {
     const s = await this.store.runBaselineJob({ batchSize: this.settings.baselineBatch, maxBatches, signal });
     this.metrics.baselineKeys.inc(s.keys);
     if (s.failed) {
@@ -220,7 +232,15 @@ export class AnomalyService {
       this.ctx.log.warn({ module: 'anomaly', failed: s.failed, errors: s.errors }, 'baseline recomputation failed for some buckets; they stay dirty');
     }
     this.metrics.dirtyKeys.set(s.remaining);
-    return { keys: s.keys, aggregates: s.aggregates, failed: s.failed, remaining: s.remaining };
+    let quarantined = 0;
+    if (s.poisoned?.length) {
+      quarantined = await this.quarantine.add('anomaly.baselines', s.poisoned, this.now());
+      if (quarantined) {
+        quarantineCounter(this.ctx.metrics).inc({ job: 'anomaly.baselines' }, quarantined);
+        this.ctx.log.error({ module: 'anomaly', windows: s.poisoned.slice(0, 10) }, 'baseline job quarantined windows it cannot read (see /readyz)');
+      }
+    }
+    return { keys: s.keys, aggregates: s.aggregates, failed: s.failed, remaining: s.remaining, quarantined };
   }
 
   async stop(): Promise<void> {
@@ -236,7 +256,7 @@ export function anomalyModule(config: VigilConfig, opts: AnomalyModuleOptions = 
 
   return {
     name: 'anomaly',
-    migrations: feedMigrations,
+    migrations: [...feedMigrations, quarantineMigration],
     service: () => svc,
 
     routes(app, ctx) {
@@ -287,9 +307,19 @@ export function anomalyModule(config: VigilConfig, opts: AnomalyModuleOptions = 
 
     readiness(ctx): Record<string, () => Promise<ReadyState>> {
       const s = get(ctx);
-      if (!s.poller) return {};
+      // Degraded while windows the baseline job cannot read sit in anomaly_quarantine.
+      const quarantine = {
+        'anomaly:quarantine': async (): Promise<ReadyState> => {
+          const q = await s.quarantine.list();
+          if (!q.total) return { ok: true, detail: 'no quarantined baseline windows' };
+          const list = q.rows.map((r) => `#${r.id} ${r.job} ${r.ref}: ${r.reason}`).join('; ');
+          return { ok: true, degraded: true, detail: `${q.total} baseline window(s) quarantined in anomaly_quarantine: ${list}${q.total > q.rows.length ? '; …' : ''}` };
+        },
+      };
+      if (!s.poller) return quarantine;
       const poller = s.poller;
       return {
+        ...quarantine,
         'anomaly:tempo': async () => {
           const st = await poller.currentStatus();
           if (!st) return { ok: true, detail: 'waiting for the first poll' };

@@ -36,24 +36,56 @@ export type Normalizer = (name: string) => string;
 /** The name given to spans without one. */
 export const UNNAMED_ENDPOINT = '(unnamed)';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DIGITS = /^\d+$/;
-const HEX8 = /^[0-9a-f]{8,}$/i;
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const EMAIL = /^[^@\s/]+@[^@\s/]+\.[^@\s/]+$/;
-const OPAQUE = /^[A-Za-z0-9_-]{20,}$/;
-const HAS_DIGIT = /\d/;
-const HAS_LETTER = /[A-Za-z]/;
+/** Longest service name accepted (a Kubernetes name; OTLP spans with longer ones are rejected). */
+export const MAX_SERVICE_LENGTH = 253;
+/** Longest endpoint accepted by the HTTP routes (OTLP span names are cut to it). */
+export const MAX_ENDPOINT_LENGTH = 4096;
 
-/** True when one path segment or token looks like an identifier rather than a name. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+
+/** local@domain.tld: one '@', no whitespace or '/', a '.' inside the domain part. */
+function isEmail(seg: string): boolean {
+  const at = seg.indexOf('@');
+  if (at <= 0 || seg.indexOf('@', at + 1) >= 0) return false;
+  const dot = seg.indexOf('.', at + 2);
+  if (dot < 0 || dot === seg.length - 1) return false;
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg.charCodeAt(i);
+    if (c === 47 || isSpace(c)) return false;
+  }
+  return true;
+}
+
+/**
+ * True when one path segment or token looks like an identifier rather than a name. One pass over the
+ * characters (plus fixed-length patterns), so segments of any length cost linear time and no stack.
+ */
 export function looksLikeId(seg: string): boolean {
-  if (seg.length === 0) return false;
-  if (DIGITS.test(seg)) return true;
-  if (UUID.test(seg)) return true;
-  if (HEX8.test(seg) && HAS_DIGIT.test(seg)) return true;
-  if (ULID.test(seg) && HAS_DIGIT.test(seg)) return true;
-  if (EMAIL.test(seg)) return true;
-  if (OPAQUE.test(seg) && HAS_DIGIT.test(seg) && HAS_LETTER.test(seg)) return true;
+  const n = seg.length;
+  if (n === 0) return false;
+  let digits = 0;
+  let letters = 0;
+  let hex = 0;
+  let opaque = 0;
+  for (let i = 0; i < n; i++) {
+    const c = seg.charCodeAt(i);
+    if (isDigit(c)) digits++;
+    else if (isLetter(c)) letters++;
+    if (isHex(c)) hex++;
+    if (isDigit(c) || isLetter(c) || c === 45 || c === 95) opaque++;
+  }
+  if (digits === n) return true;
+  if (n === 36 && UUID.test(seg)) return true;
+  if (n >= 8 && hex === n && digits > 0) return true;
+  if (n === 26 && digits > 0 && ULID.test(seg)) return true;
+  if (isEmail(seg)) return true;
+  if (n >= 20 && opaque === n && digits > 0 && letters > 0) return true;
   return false;
 }
 
@@ -99,7 +131,13 @@ export function createNormalizer(opts: NormalizeOptions = {}): Normalizer {
   });
 
   return (name: string): string => {
-    let s = String(name ?? '').replace(/\s+/g, ' ').trim();
+    // Only the first MAX_ENDPOINT_LENGTH characters can matter (the result is cut to maxLength);
+    // NUL cannot be stored by PostgreSQL (the anomaly feed).
+    let s = String(name ?? '')
+      .slice(0, MAX_ENDPOINT_LENGTH)
+      .replaceAll('\u0000', '\ufffd')
+      .replace(/\s+/g, ' ')
+      .trim();
     for (const { re, replacement } of rules) {
       re.lastIndex = 0;
       s = s.replace(re, replacement);

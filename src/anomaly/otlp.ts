@@ -14,7 +14,7 @@
  * rejected and reported through partialSuccess, as the OTLP specification asks.
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
-import { UNNAMED_ENDPOINT } from './normalize.js';
+import { MAX_ENDPOINT_LENGTH, MAX_SERVICE_LENGTH, UNNAMED_ENDPOINT } from './normalize.js';
 import type { TraceSummary } from './types.js';
 
 export const SPAN_KIND = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -106,6 +106,12 @@ function validateSpan(s: SpanRecord, rej: Rejections): boolean {
   if (s.parentSpanId !== '' && s.parentSpanId.length !== 16) return rej.add('with an invalid parent span id'), false;
   if (s.startTimeUnixNano <= 0n) return rej.add('without a start time'), false;
   if (s.endTimeUnixNano < s.startTimeUnixNano) return rej.add('ending before they start'), false;
+  // Permanent problems are rejected here, in partialSuccess: a 4xx/5xx would make exporters retry
+  // (or drop) the whole batch.
+  if (s.service.length > MAX_SERVICE_LENGTH) return rej.add(`whose service.name is longer than ${MAX_SERVICE_LENGTH} characters`), false;
+  if (s.service.includes('\u0000')) return rej.add('whose service.name contains a NUL character'), false;
+  // Only the start of a name can matter: the normaliser keeps 200 characters.
+  if (s.name.length > MAX_ENDPOINT_LENGTH) s.name = s.name.slice(0, MAX_ENDPOINT_LENGTH);
   return true;
 }
 

@@ -3,7 +3,6 @@ import { baselineKey } from './buckets.js';
 import { ValidationError } from './errors.js';
 import {
   DEFAULT_RULE_CONFIG,
-  combineWeighted,
   decide,
   parseBaselineHash,
   parseCheckRequest,
@@ -29,6 +28,7 @@ function kvOf(entries: Record<string, Partial<BaselineStats> | Record<string, st
 
 const b = (p50: number, p95: number, mad: number, sampleCount: number) => ({ p50, p95, mad, sampleCount, updatedAt: 1_700_000_000_000 });
 const key = (h: number | '*', d: DayType | '*', svc = 'cart', ep = 'GET /users/{id}') => `base:${baselineKey(svc, ep, h, d)}`;
+const pool = (h: number, d: DayType, svc = 'cart', ep = 'GET /users/{id}') => `pool:${baselineKey(svc, ep, h, d)}`;
 
 // Wednesday 2024-01-03 14:30 in Asia/Taipei = 06:30Z
 const WED_1430 = Date.parse('2024-01-03T06:30:00Z');
@@ -57,9 +57,9 @@ describe('decide: the rule on the exact bucket', () => {
     );
     expect(r.explanation).toContain('4.0× the usual p95');
     expect(r.reason).toBe(r.explanation);
-    // one round trip: 5 hours (12–16), day-type and overall aggregates, the service index
+    // one round trip: the bucket, its pooled neighbours, day-type and overall aggregates, the service index
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toHaveLength(8);
+    expect(calls[0]).toHaveLength(5);
   });
 
   it('says "within" for a normal duration and uses > strictly', async () => {
@@ -138,50 +138,50 @@ describe('decide: the rule on the exact bucket', () => {
 describe('decide: fallback chain', () => {
   it('exact needs minSamples (50): 50 is enough, 49 falls back', async () => {
     expect((await decide(input(1), kvOf({ [key(14, 'weekday')]: b(1, 2, 1, 50) }).reader, DEFAULT_RULE_CONFIG)).fallbackLevel).toBe('exact');
-    expect((await decide(input(1), kvOf({ [key(14, 'weekday')]: b(1, 2, 1, 49) }).reader, DEFAULT_RULE_CONFIG)).fallbackLevel).toBe(
+    expect((await decide(input(1), kvOf({ [key(14, 'weekday')]: b(1, 2, 1, 49), [pool(14, 'weekday')]: b(1, 2, 1, 49) }).reader, DEFAULT_RULE_CONFIG)).fallbackLevel).toBe(
       'neighbours',
     );
   });
 
-  it('pools hours ±2 weighted by sample count when the exact bucket is thin', async () => {
-    // n = 10 + 30 + 20 = 60
-    // p50 = (10×100 + 30×120 + 20×90) / 60 = 6400/60 = 106.67
-    // p95 = (10×200 + 30×240 + 20×150) / 60 = 12200/60 = 203.33
-    // MAD = (10×20 + 30×30 + 20×10) / 60 = 1300/60 = 21.67
-    // threshold = max(2 × 203.33, 106.67 + 10 × 21.67) = max(406.67, 323.33) = 406.67
-    const { reader } = kvOf({
+  it('uses the pooled samples of hours ±2 (pool:{bucket}) when the exact bucket is thin', async () => {
+    // threshold = max(2 × 1000, 300 + 10 × 40) = 2000
+    const { reader, calls } = kvOf({
       [key(14, 'weekday')]: b(100, 200, 20, 10),
-      [key(13, 'weekday')]: b(120, 240, 30, 30),
-      [key(16, 'weekday')]: b(90, 150, 10, 20),
-      [key(17, 'weekday')]: b(1, 1, 1, 1000), // outside ±2: ignored
-      [key(15, 'weekend')]: b(1, 1, 1, 1000), // other day type: ignored
+      [pool(14, 'weekday')]: b(300, 1000, 40, 60),
+      [pool(15, 'weekday')]: b(1, 1, 1, 1000), // another bucket's pool: ignored
     });
-    const r = await decide(input(407), reader, DEFAULT_RULE_CONFIG);
+    const r = await decide(input(1999), reader, DEFAULT_RULE_CONFIG);
+    expect(calls[0].slice(0, 2)).toEqual([key(14, 'weekday'), pool(14, 'weekday')]);
     expect(r.fallbackLevel).toBe('neighbours');
-    expect(r.baseline!.sampleCount).toBe(60);
-    expect(r.baseline!.p50).toBeCloseTo(106.667, 2);
-    expect(r.baseline!.p95).toBeCloseTo(203.333, 2);
-    expect(r.baseline!.mad).toBeCloseTo(21.667, 2);
-    expect(r.threshold).toBeCloseTo(406.667, 2);
-    expect(r.isAnomaly).toBe(true);
+    expect(r.baseline).toMatchObject({ p50: 300, p95: 1000, mad: 40, sampleCount: 60 });
+    expect(r.threshold).toBe(2000);
+    expect(r.isAnomaly).toBe(false);
     expect(r.baselineSource).toBe('cart|GET /users/{id}|{12,13,14,15,16}|weekday');
     expect(r.explanation).toContain('learned from 60 traces on weekdays 12:00–17:00 Asia/Taipei (hours ±2 pooled, because 14:00–15:00 alone has 10, fewer than 50)');
   });
 
-  it('wraps the neighbouring hours around midnight within the day type', async () => {
-    const { reader, calls } = kvOf({ [key(23, 'weekday')]: b(100, 200, 20, 25) });
+  it('labels the pooled hours around midnight within the day type', async () => {
+    const { reader } = kvOf({ [pool(1, 'weekday')]: b(100, 200, 20, 25) });
     // Wednesday 01:10 Taipei
     const r = await decide(input(50, { epochMs: Date.parse('2024-01-02T17:10:00Z') }), reader, DEFAULT_RULE_CONFIG);
     expect(r.bucket.hour).toBe(1);
     expect(r.fallbackLevel).toBe('neighbours');
-    expect(calls[0].slice(0, 5)).toEqual([key(23, 'weekday'), key(0, 'weekday'), key(1, 'weekday'), key(2, 'weekday'), key(3, 'weekday')]);
+    expect(r.baselineSource).toBe('cart|GET /users/{id}|{23,0,1,2,3}|weekday');
     expect(r.explanation).toContain('weekdays 23:00–04:00');
+  });
+
+  it('reports how old the baseline is', async () => {
+    const { reader } = kvOf({ [key(14, 'weekday')]: b(120, 456, 35, 812) });
+    const r = await decide(input(100), reader, DEFAULT_RULE_CONFIG, { now: () => 1_700_000_090_000 });
+    expect(r.baselineAgeMs).toBe(90_000);
+    const none = await decide(input(100), kvOf({}).reader, DEFAULT_RULE_CONFIG);
+    expect(none.baselineAgeMs).toBeNull();
   });
 
   it('falls back to the day type when the pooled hours have fewer than 20', async () => {
     const { reader } = kvOf({
       [key(14, 'weekday')]: b(100, 200, 20, 5),
-      [key(15, 'weekday')]: b(100, 200, 20, 10),
+      [pool(14, 'weekday')]: b(100, 200, 20, 15),
       [key('*', 'weekday')]: b(80, 300, 25, 60),
     });
     const r = await decide(input(700), reader, DEFAULT_RULE_CONFIG);
@@ -253,11 +253,6 @@ describe('helpers', () => {
     });
     expect(parseBaselineHash({ p50: '1', p95: '2', mad: '0.5', sampleCount: '7.5' })).toBeNull();
     expect(parseBaselineHash(null)).toBeNull();
-  });
-
-  it('combineWeighted ignores empty buckets', () => {
-    expect(combineWeighted([b(1, 1, 1, 0)])).toBeNull();
-    expect(combineWeighted([b(10, 20, 2, 1), b(20, 40, 4, 3)])).toMatchObject({ p50: 17.5, p95: 35, mad: 3.5, sampleCount: 4 });
   });
 });
 
@@ -338,6 +333,6 @@ describe('decide reads hashes only', () => {
     const reader = vi.fn<HashReader>(async (keys) => keys.map(() => null));
     await decide(input(1), reader, DEFAULT_RULE_CONFIG);
     expect(reader).toHaveBeenCalledTimes(1);
-    for (const k of reader.mock.calls[0][0]) expect(k.startsWith('base:') || k.startsWith('svcidx:')).toBe(true);
+    for (const k of reader.mock.calls[0][0]) expect(k.startsWith('base:') || k.startsWith('pool:') || k.startsWith('svcidx:')).toBe(true);
   });
 });

@@ -10,11 +10,13 @@
  * milliseconds). There a floor of one unit of measurement keeps "1 ms" from being an anomaly;
  * the explanation says when the floor was used.
  *
- * Baselines are chosen by a fallback chain, reading at most 8 hashes in one round trip
- * (exact hour, the ±2 neighbouring hours, the day-type and overall aggregates, the service index):
+ * Baselines are chosen by a fallback chain, reading 5 hashes in one round trip (the exact bucket,
+ * its pooled neighbouring hours, the day-type and overall aggregates, the service index):
  *   exact    bucket {hour, dayType}                         sampleCount ≥ minSamples (50)
- *   neighbours  hours h−2…h+2 of the same day type, pooled   sum of sampleCount ≥ 20
- *               (weights = sampleCount; wraps around midnight within the day type)
+ *   neighbours  hours h−2…h+2 of the same day type, pooled   pooled samples ≥ 20
+ *               (the baseline job pools the samples of those windows into pool:{bucket}, wrapping
+ *               around midnight within the day type; averaging the buckets' p50/p95/MAD instead
+ *               lets a quiet hour beside a busy one drag the threshold far below its samples')
  *   dayType  aggregate `*|{dayType}` (all hours, merged windows) ≥ 50
  *   all      aggregate `*|*` (all hours and day types)        ≥ 30
  *   none     → cannotDetermine, with an explanation of what is missing
@@ -247,12 +249,15 @@ export type HashReader = (keys: string[]) => Promise<(Record<string, string> | n
 export interface KeySchema {
   /** base:{service}|{endpoint}|{hour}|{dayType} */
   base(key: string): string;
+  /** pool:{service}|{endpoint}|{hour}|{dayType}: the pooled samples of the hours around that bucket. */
+  pool(key: string): string;
   /** Hash of endpoint → sampleCount for one service, written by the baseline job. */
   serviceIndex(service: string): string;
 }
 
 export const DEFAULT_KEYS: KeySchema = {
   base: (k) => `base:${k}`,
+  pool: (k) => `pool:${k}`,
   serviceIndex: (s) => `svcidx:${s}`,
 };
 
@@ -278,25 +283,6 @@ export function baselineToHash(b: BaselineStats): Record<string, string> {
     sampleCount: String(b.sampleCount),
     updatedAt: String(b.updatedAt),
   };
-}
-
-/** Sample-weighted mean of p50, p95 and MAD; sampleCount summed; newest updatedAt. */
-export function combineWeighted(parts: readonly BaselineStats[]): BaselineStats | null {
-  let n = 0;
-  let p50 = 0;
-  let p95 = 0;
-  let mad = 0;
-  let updatedAt = 0;
-  for (const b of parts) {
-    if (b.sampleCount <= 0) continue;
-    n += b.sampleCount;
-    p50 += b.p50 * b.sampleCount;
-    p95 += b.p95 * b.sampleCount;
-    mad += b.mad * b.sampleCount;
-    updatedAt = Math.max(updatedAt, b.updatedAt);
-  }
-  if (n === 0) return null;
-  return { p50: p50 / n, p95: p95 / n, mad: mad / n, sampleCount: n, updatedAt };
 }
 
 // ---------------------------------------------------------------- the verdict
@@ -327,6 +313,8 @@ export interface CheckResult {
   bucket: Bucket;
   timeZone: string;
   baseline: BaselineStats | null;
+  /** How long ago the baseline job computed the baseline used (ms); null without a baseline. */
+  baselineAgeMs: number | null;
   /** Key(s) of the hash(es) used, e.g. "cart|GET /x|14|weekday" or "cart|GET /x|{12,13,14,15,16}|weekday". */
   baselineSource: string | null;
   fallbackLevel: FallbackLevel;
@@ -342,6 +330,8 @@ export interface DecideOptions {
   keys?: KeySchema;
   /** Applied to input.endpoint before it becomes part of a key (use the store's normaliser). */
   normalize?: (endpoint: string) => string;
+  /** The clock the baseline's age is measured with (default Date.now). */
+  now?: () => number;
 }
 
 /** "456", "35.5", "2.25", "0.4" — whole ms from 10 up, fewer decimals the bigger the number. */
@@ -366,7 +356,8 @@ export function thresholdOf(b: BaselineStats, p: RuleParams): { threshold: numbe
   };
 }
 
-function neighbourHours(hour: number, radius: number): number[] {
+/** The hours h−radius…h+radius, wrapped into 0–23, without repeats. */
+export function neighbourHours(hour: number, radius: number): number[] {
   const out: number[] = [];
   for (let dh = -radius; dh <= radius; dh++) {
     const h = (((hour + dh) % 24) + 24) % 24;
@@ -392,22 +383,20 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
   const bucket: Bucket = { hour: input.hour ?? derived!.hour, dayType: input.dayType ?? derived!.dayType };
   const { hour, dayType } = bucket;
 
-  const hours = neighbourHours(hour, fb.neighbourHours); // includes `hour`
-  const hourKeys = hours.map((h) => baselineKey(service, endpoint, h, dayType));
+  const exactKey = baselineKey(service, endpoint, hour, dayType);
   const dayKey = baselineKey(service, endpoint, '*', dayType);
   const allKey = baselineKey(service, endpoint, '*', '*');
-  const raw = await reader([...hourKeys.map(keys.base), keys.base(dayKey), keys.base(allKey), keys.serviceIndex(service)]);
-  const hourStats = hourKeys.map((_, i) => parseBaselineHash(raw[i]));
-  const dayStats = parseBaselineHash(raw[hourKeys.length]);
-  const allStats = parseBaselineHash(raw[hourKeys.length + 1]);
-  const svcIndex = raw[hourKeys.length + 2];
+  const raw = await reader([keys.base(exactKey), keys.pool(exactKey), keys.base(dayKey), keys.base(allKey), keys.serviceIndex(service)]);
+  const exact = parseBaselineHash(raw[0]);
+  const pooled = parseBaselineHash(raw[1]);
+  const dayStats = parseBaselineHash(raw[2]);
+  const allStats = parseBaselineHash(raw[3]);
+  const svcIndex = raw[4];
 
-  const exactIdx = hours.indexOf(hour);
-  const exact = hourStats[exactIdx];
   const exactN = exact?.sampleCount ?? 0;
   const where = `${dayTypeLabel(dayType)} ${hourRangeLabel(hour)} ${tz}`;
-  const poolLabel = `${dayTypeLabel(dayType)} ${hourRangeLabel(hour, fb.neighbourHours)} ${tz}`;
-  const pooled = combineWeighted(hourStats.filter((b): b is BaselineStats => b !== null));
+  // Labels of the fallback levels, built only when a check falls back (most checks do not).
+  const poolLabel = () => `${dayTypeLabel(dayType)} ${hourRangeLabel(hour, fb.neighbourHours)} ${tz}`;
   const pooledN = pooled?.sampleCount ?? 0;
 
   let level: FallbackLevel = 'none';
@@ -417,14 +406,14 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
   if (exact && exactN >= p.minSamples) {
     level = 'exact';
     baseline = exact;
-    source = hourKeys[exactIdx];
+    source = exactKey;
     learned = `learned from ${plural(exactN, 'trace', 'traces')} on ${where}`;
   } else if (pooled && pooledN >= fb.neighbourMinSamples) {
     level = 'neighbours';
     baseline = pooled;
-    source = `${seriesId(service, endpoint)}|{${hours.join(',')}}|${dayType}`;
+    source = `${seriesId(service, endpoint)}|{${neighbourHours(hour, fb.neighbourHours).join(',')}}|${dayType}`;
     learned =
-      `learned from ${plural(pooledN, 'trace', 'traces')} on ${poolLabel} (hours ±${fb.neighbourHours} pooled, ` +
+      `learned from ${plural(pooledN, 'trace', 'traces')} on ${poolLabel()} (hours ±${fb.neighbourHours} pooled, ` +
       `because ${hourRangeLabel(hour)} alone has ${exactN}, fewer than ${p.minSamples})`;
   } else if (dayStats && dayStats.sampleCount >= fb.dayTypeMinSamples) {
     level = 'dayType';
@@ -432,7 +421,7 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
     source = dayKey;
     learned =
       `learned from ${plural(dayStats.sampleCount, 'trace', 'traces')} on ${dayTypeLabel(dayType)} at any hour ` +
-      `(${poolLabel} has only ${pooledN}, fewer than ${fb.neighbourMinSamples})`;
+      `(${poolLabel()} has only ${pooledN}, fewer than ${fb.neighbourMinSamples})`;
   } else if (allStats && allStats.sampleCount >= fb.allMinSamples) {
     level = 'all';
     baseline = allStats;
@@ -443,6 +432,7 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
   }
 
   const base = { service, endpoint, durationMs: input.durationMs, bucket, timeZone: tz };
+  const baselineAgeMs = baseline ? Math.max(0, (opts.now ?? Date.now)() - baseline.updatedAt) : null;
   if (!baseline) {
     const seen = allStats?.sampleCount ?? Math.max(dayStats?.sampleCount ?? 0, pooledN);
     let explanation: string;
@@ -466,6 +456,7 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
       isAnomaly: false,
       cannotDetermine: true,
       baseline: null,
+      baselineAgeMs: null,
       baselineSource: null,
       fallbackLevel: 'none',
       threshold: null,
@@ -498,6 +489,7 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
     ...base,
     isAnomaly,
     baseline,
+    baselineAgeMs,
     baselineSource: source,
     fallbackLevel: level,
     threshold,

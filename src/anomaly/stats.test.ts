@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeBaseline, madSorted, meanStd, medianSorted, p95NearestRank, parseDurations, percentileNearestRank, sortNumeric } from './stats.js';
+import { seededRandom } from '../simulate/random.js';
 
 /** Reference MAD: allocate, sort, take the median — what madSorted must agree with. */
 function naiveMad(values: number[]): number {
@@ -9,16 +10,7 @@ function naiveMad(values: number[]): number {
   return d.length % 2 ? d[d.length >> 1] : (d[d.length / 2 - 1] + d[d.length / 2]) / 2;
 }
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 describe('median', () => {
   it('is the middle value, or the mean of the two middle values', () => {

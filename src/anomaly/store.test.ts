@@ -36,12 +36,14 @@ describe('AnomalyStore.ingest', () => {
     expect(await kv.get(`seen:${(seq).toString(16).padStart(32, '0')}`)).toBe('1');
   });
 
-  it('skips a trace id seen in the last 6 hours, then accepts it again', async () => {
+  it('skips a trace id seen within the replay horizon (25 h: a Tempo catch-up of 24 h), then accepts it again', async () => {
     const { kv, store, advance } = setup();
     const s = summary(100);
     expect(await store.ingest(s)).toBe('ingested');
     expect(await store.ingest({ ...s, traceId: s.traceId.toUpperCase() })).toBe('duplicate');
-    advance(6 * 3600_000 + 1);
+    advance(24 * 3600_000 + 120_000); // a catch-up after a day-long outage re-reads it
+    expect(await store.ingest(s)).toBe('duplicate');
+    advance(3600_000);
     expect(await store.ingest(s)).toBe('ingested');
     expect(await kv.listLength('dur:cart|GET /users/{id}|14|weekday')).toBe(2);
   });
@@ -172,11 +174,51 @@ describe('AnomalyStore reads', () => {
     await expect(store.checkRequest({ ...body, durationMs: -3 })).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('pools the samples of hours ±2 for the neighbours fallback, not their p50/p95/MAD', async () => {
+    const { kv, store } = setup();
+    // Wednesday 13:xx: 40 traces of 100 ms (busy, fast); 15:xx: 10 of 1000 ms (quiet, slow); 14:xx: none.
+    await store.ingestMany(Array.from({ length: 40 }, (_, i) => summary(100, { startMs: WED_14 - 3600_000 + i * 1000 })));
+    await store.ingestMany(Array.from({ length: 10 }, (_, i) => summary(1000, { startMs: WED_14 + 3600_000 + i * 1000 })));
+    await store.runBaselineJob();
+    // pooled: 50 samples, p95 rank ceil(47.5) = 48 → 1000, p50 100, MAD 0 → floor 1 ms
+    expect(await kv.hgetall('pool:cart|GET /users/{id}|14|weekday')).toMatchObject({ p50: '100', p95: '1000', mad: '0', sampleCount: '50' });
+    // threshold = max(2 × 1000, 100 + 10 × 1) = 2000 (averaging the buckets gave max(2 × 280, 110) = 560)
+    const r = await store.check({ service: 'cart', endpoint: 'GET /users/1', epochMs: WED_14 + 60_000, durationMs: 1500 });
+    expect(r).toMatchObject({ fallbackLevel: 'neighbours', threshold: 2000, isAnomaly: false });
+    // hour 17 pools 15…19: only the 10 slow ones
+    expect(await kv.hgetall('pool:cart|GET /users/{id}|17|weekday')).toMatchObject({ p50: '1000', sampleCount: '10' });
+    expect(await kv.hgetall('pool:cart|GET /users/{id}|18|weekday')).toBeNull();
+  });
+
+  it('learns a held (anomalous) sample only after learnHeldAfterMs', async () => {
+    const { kv, store, advance } = setup({ learnHeldAfterMs: 3600_000 });
+    await store.ingestMany(Array.from({ length: 60 }, (_, i) => summary(100 + i)));
+    await store.runBaselineJob();
+    const judge = async (acc: TraceSummary[]) => {
+      const verdicts = await Promise.all(acc.map((s) => store.check({ service: s.service, endpoint: s.endpoint, epochMs: s.startMs, durationMs: s.durationMs })));
+      return new Set(acc.filter((_, i) => verdicts[i].isAnomaly));
+    };
+    // an incident: 40 slow traces (above the 312 ms threshold) and one normal one
+    const slow = Array.from({ length: 40 }, () => summary(2310));
+    await store.ingestManyDetailed([...slow, summary(120)], { hold: judge });
+    await store.runBaselineJob();
+    const held = await kv.hgetall('base:cart|GET /users/{id}|14|weekday');
+    expect(held).toMatchObject({ p95: '156', sampleCount: '61' });
+    const during = await store.check({ service: 'cart', endpoint: 'GET /users/1', epochMs: WED_14, durationMs: 2310 });
+    expect(during.isAnomaly).toBe(true);
+    // an hour later the change counts (a lasting shift is adopted)
+    advance(3600_000);
+    await store.ingestManyDetailed([summary(130)], { hold: judge });
+    await store.runBaselineJob();
+    expect(await kv.hgetall('base:cart|GET /users/{id}|14|weekday')).toMatchObject({ p95: '2310', sampleCount: '102' });
+  });
+
   it('keeps its keys under an extra prefix when asked', async () => {
     const { kv, store } = setup({ keyPrefix: 'anomaly:' });
     await store.ingest(summary(10));
     await store.runBaselineJob();
     expect(await kv.scanKeys('anomaly:base:*')).toHaveLength(3);
+    expect(await kv.scanKeys('anomaly:pool:*')).toHaveLength(5); // hours 12–16 around the one learned
     expect(await kv.scanKeys('base:*')).toHaveLength(0);
     expect(await store.listAvailable()).toHaveLength(3);
   });

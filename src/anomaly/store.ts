@@ -5,9 +5,12 @@
  *   base:{service}|{endpoint}|{hour}|{dayType}   HASH  p50, p95, mad, sampleCount, updatedAt (epoch ms)
  *   base:{service}|{endpoint}|*|{dayType}        HASH  same fields, all hours of a day type (merged windows)
  *   base:{service}|{endpoint}|*|*                HASH  same fields, everything (merged windows)
+ *   pool:{service}|{endpoint}|{hour}|{dayType}   HASH  same fields, the samples of hours h±r pooled (the
+ *                                                       neighbouring-hours fallback; r = fallback.neighbourHours)
  *   svcidx:{service}                             HASH  endpoint → sampleCount (lets a check tell an
  *                                                       unknown service from an unknown endpoint)
- *   seen:{traceId}[:{spanId}]                    STRING set-if-absent with TTL (6 h): de-duplication
+ *   seen:{traceId}[:{spanId}]                    STRING set-if-absent with TTL (seenTtl, default 25 h): de-duplication
+ *                                                       over the whole replay horizon (Tempo catch-up, re-run backfills)
  *   dirtyKeys                                    SET   bucket keys whose window changed since the last job
  *   baseKeys                                     SET   every base:{…} key written (lists baselines without a SCAN)
  *
@@ -15,6 +18,11 @@
  * recomputes their hashes and the aggregates of the endpoints they belong to. A check reads a handful
  * of hashes (rule.ts), never a window. Every bucket with at least one sample gets a hash; the minimum
  * sample counts are applied when checking, so thin buckets still feed the neighbouring-hours pool.
+ *
+ * Learning late: a trace judged anomalous at ingest (the `hold` callback) enters its window as
+ * `{duration}@{epoch ms}` and counts towards baselines only from that time on (learnHeldAfterMs, default 1 h).
+ * An incident therefore does not raise the threshold that detects it, while a lasting change of an
+ * endpoint's latency is adopted an hour later instead of being flagged for ever.
  */
 import type { KvStore } from '../platform/backends/kv/types.js';
 import { DAY_TYPES, MAX_EPOCH_MS, baselineKey, bucketOf, parseBaselineKey, seriesId, type DayTypePart, type HourPart } from './buckets.js';
@@ -23,6 +31,7 @@ import {
   DEFAULT_RULE_CONFIG,
   baselineToHash,
   decide,
+  neighbourHours,
   parseBaselineHash,
   parseCheckRequest,
   type CheckInput,
@@ -31,7 +40,7 @@ import {
   type KeySchema,
   type RuleConfig,
 } from './rule.js';
-import { computeBaseline, parseDurations } from './stats.js';
+import { computeBaseline } from './stats.js';
 import type { BaselineStats, DayType, TraceSummary } from './types.js';
 
 export interface AnomalyStoreOptions {
@@ -39,8 +48,10 @@ export interface AnomalyStoreOptions {
   rule?: RuleConfig;
   /** Durations kept per bucket (default 1000). */
   windowSize?: number;
-  /** How long a trace id is remembered for de-duplication (default 6 h). */
+  /** How long a trace id is remembered for de-duplication (default 25 h: the Tempo catch-up of 24 h plus slack). */
   seenTtlMs?: number;
+  /** How long a sample judged anomalous at ingest waits before it counts towards baselines (default 1 h). */
+  learnHeldAfterMs?: number;
   /** Endpoint normaliser applied on ingest, lookup and check (default: built-in rules). */
   normalize?: Normalizer;
   /** Extra prefix inside the KV's own namespace (default none: the seed's key names). No glob characters. */
@@ -55,10 +66,43 @@ export interface AnomalyStoreOptions {
   readCacheMs?: number;
   /** Entries the read cache holds before it starts over (default 50 000). */
   readCacheMax?: number;
+  /**
+   * Whether a failed window read can never succeed (e.g. the key holds the wrong kind of value),
+   * so the baseline job reports the key as poisoned and goes on, instead of retrying it for ever.
+   * Default: never (every failure is retried).
+   */
+  isPermanentError?: (err: unknown) => boolean;
   now?: () => number;
 }
 
 export type IngestOutcome = 'ingested' | 'duplicate' | 'invalid';
+
+export interface IngestOptions {
+  /**
+   * Called with the summaries about to be learned (not duplicates, not invalid), before they enter
+   * their windows; the ones it returns are held back from baselines for learnHeldAfterMs (the caller
+   * passes the ones it judged anomalous). If it throws, nothing is stored and the ids are forgotten.
+   */
+  hold?: (accepted: TraceSummary[]) => Promise<ReadonlySet<TraceSummary>>;
+}
+
+/**
+ * A stored window → the durations that count at `now`: plain decimals, and held samples
+ * (`{duration}@{learnAt}`) whose time has come. Entries that are not finite non-negative numbers are
+ * dropped (a hand-edited or corrupted list must not poison a baseline).
+ */
+export function parseWindow(values: readonly string[], now: number): Float64Array {
+  const out = new Float64Array(values.length);
+  let w = 0;
+  for (const s of values) {
+    const at = s.indexOf('@');
+    const text = at < 0 ? s : s.slice(0, at);
+    if (at >= 0 && !(Number(s.slice(at + 1)) <= now)) continue;
+    const v = Number(text);
+    if (text !== '' && Number.isFinite(v) && v >= 0) out[w++] = v;
+  }
+  return w === out.length ? out : out.slice(0, w);
+}
 
 export interface IngestStats {
   ingested: number;
@@ -76,6 +120,8 @@ export interface RecomputeStats {
   /** Keys that failed and were put back into the dirty set. */
   failed: number;
   errors: string[];
+  /** Windows that can never be read (isPermanentError), treated as empty; the caller quarantines them. */
+  poisoned?: { key: string; reason: string }[];
 }
 
 /** An endpoint whose aggregates need recomputing, with one of its bucket keys (put back when that fails). */
@@ -132,6 +178,7 @@ export class AnomalyStore {
   readonly rule: RuleConfig;
   readonly windowSize: number;
   readonly seenTtlMs: number;
+  readonly learnHeldAfterMs: number;
   readonly normalize: Normalizer;
   readonly keys: KeySchema;
   /** Batched hash reader for rule.decide (one hgetallMany, or the read cache). */
@@ -139,6 +186,7 @@ export class AnomalyStore {
   private readonly prefix: string;
   private readonly concurrency: number;
   private readonly now: () => number;
+  private readonly isPermanentError: (err: unknown) => boolean;
 
   constructor(
     private readonly kv: KvStore,
@@ -147,13 +195,15 @@ export class AnomalyStore {
     this.rule = opts.rule ?? DEFAULT_RULE_CONFIG;
     this.windowSize = opts.windowSize ?? 1000;
     if (!Number.isInteger(this.windowSize) || this.windowSize < 1) throw new RangeError('windowSize must be an integer >= 1');
-    this.seenTtlMs = opts.seenTtlMs ?? 6 * 3600_000;
+    this.seenTtlMs = opts.seenTtlMs ?? 25 * 3600_000;
+    this.learnHeldAfterMs = Math.max(0, opts.learnHeldAfterMs ?? 3600_000);
     this.normalize = memoize(opts.normalize ?? normalizeEndpoint);
     this.prefix = opts.keyPrefix ?? '';
     this.concurrency = Math.max(1, opts.concurrency ?? 32);
     this.now = opts.now ?? Date.now;
+    this.isPermanentError = opts.isPermanentError ?? (() => false);
     const p = this.prefix;
-    this.keys = { base: (k) => `${p}base:${k}`, serviceIndex: (s) => `${p}svcidx:${s}` };
+    this.keys = { base: (k) => `${p}base:${k}`, pool: (k) => `${p}pool:${k}`, serviceIndex: (s) => `${p}svcidx:${s}` };
     const direct: HashReader = (keys) => this.kv.hgetallMany(keys);
     this.cacheMs = Math.max(0, opts.readCacheMs ?? 0);
     this.cacheMax = Math.max(1, opts.readCacheMax ?? 50_000);
@@ -228,7 +278,7 @@ export class AnomalyStore {
    * ingestMany, also returning the summaries that were stored (not duplicates, not invalid), grouped
    * by bucket, so a caller can check exactly the traces it learned from. Throws like ingestMany.
    */
-  async ingestManyDetailed(list: readonly TraceSummary[]): Promise<IngestStats & { accepted: TraceSummary[] }> {
+  async ingestManyDetailed(list: readonly TraceSummary[], opts: IngestOptions = {}): Promise<IngestStats & { accepted: TraceSummary[] }> {
     const stats: IngestStats = { ingested: 0, duplicates: 0, invalid: 0 };
     const valid: { s: TraceSummary; key: string; id: string }[] = [];
     for (const s of list) {
@@ -253,10 +303,21 @@ export class AnomalyStore {
       g.push(v);
     });
     const entries = [...groups.entries()];
+    let held: ReadonlySet<TraceSummary> = new Set();
+    if (opts.hold && entries.length) {
+      try {
+        held = await opts.hold(entries.flatMap(([, g]) => g.map((v) => v.s)));
+      } catch (err) {
+        await this.kv.del(...entries.flatMap(([, g]) => g.map((v) => this.seenKey(v.id)))).catch(() => 0);
+        throw err;
+      }
+    }
+    const learnAt = String(this.now() + this.learnHeldAfterMs);
+    const entry = (s: TraceSummary) => (held.has(s) ? `${fmtDuration(s.durationMs)}@${learnAt}` : fmtDuration(s.durationMs));
     const results = await inChunks(entries, this.concurrency, async ([key, g]) => {
       g.sort((a, b) => a.s.startMs - b.s.startMs); // LPUSH in time order leaves the newest first
       try {
-        await this.kv.pushTrim(this.durKey(key), g.map((v) => fmtDuration(v.s.durationMs)), this.windowSize);
+        await this.kv.pushTrim(this.durKey(key), g.map((v) => entry(v.s)), this.windowSize);
         return { key, ok: true as const, n: g.length };
       } catch (err) {
         await this.kv.del(...g.map((v) => this.seenKey(v.id))).catch(() => 0);
@@ -274,7 +335,25 @@ export class AnomalyStore {
   }
 
   private async readWindow(key: string): Promise<Float64Array> {
-    return parseDurations(await this.kv.listRange(this.durKey(key), 0, this.windowSize - 1));
+    return parseWindow(await this.kv.listRange(this.durKey(key), 0, this.windowSize - 1), this.now());
+  }
+
+  /** A window, or an empty one (recorded in `stats.poisoned`) when it can never be read. */
+  private async readWindowOrPoison(key: string, stats: RecomputeStats): Promise<Float64Array> {
+    try {
+      return await this.readWindow(key);
+    } catch (err) {
+      if (!this.isPermanentError(err)) throw err;
+      (stats.poisoned ??= []).push({ key, reason: (err as Error)?.message ?? String(err) });
+      return new Float64Array(0);
+    }
+  }
+
+  /** A pooled-neighbours hash (not listed in baseKeys: /v1/available shows buckets, not pools). */
+  private async writeStats(fullKey: string, values: Float64Array, updatedAt: number): Promise<void> {
+    const b = computeBaseline(values, updatedAt);
+    if (b) await this.kv.hset(fullKey, baselineToHash(b));
+    else await this.kv.del(fullKey);
   }
 
   private async writeBaseline(key: string, values: Float64Array, updatedAt: number): Promise<BaselineStats | null> {
@@ -306,7 +385,7 @@ export class AnomalyStore {
       const parts = parseBaselineKey(key);
       if (!parts || parts.hour === '*') return; // not a bucket key: drop it
       try {
-        const values = await this.readWindow(key);
+        const values = await this.readWindowOrPoison(key, stats);
         if (windows.size < retainMax) windows.set(key, values);
         await this.writeBaseline(key, values, now);
         stats.keys++;
@@ -332,7 +411,7 @@ export class AnomalyStore {
   private async recomputeAggregatesOf(series: Iterable<SeriesRef>, now: number, cache: Map<string, Float64Array>, stats: RecomputeStats): Promise<void> {
     await inChunks([...series], Math.max(1, Math.floor(this.concurrency / 8)), async (ref) => {
       try {
-        await this.recomputeAggregates(ref.service, ref.endpoint, now, cache);
+        await this.recomputeAggregates(ref.service, ref.endpoint, now, cache, stats);
         stats.aggregates++;
       } catch (err) {
         await this.failKeys(stats, [ref.key], err);
@@ -355,6 +434,7 @@ export class AnomalyStore {
       total.keys += s.keys;
       total.failed += s.failed;
       total.errors.push(...s.errors.slice(0, 5 - total.errors.length));
+      if (s.poisoned) (total.poisoned ??= []).push(...s.poisoned);
       total.remaining = s.remaining;
       if (s.remaining === 0 || s.keys + s.failed === 0 || s.failed > 0) break;
     }
@@ -367,11 +447,11 @@ export class AnomalyStore {
     return total;
   }
 
-  private async recomputeAggregates(service: string, endpoint: string, now: number, cache: Map<string, Float64Array>): Promise<void> {
+  private async recomputeAggregates(service: string, endpoint: string, now: number, cache: Map<string, Float64Array>, stats: RecomputeStats): Promise<void> {
     const perDay = new Map<DayType, Float64Array[]>();
     for (const d of DAY_TYPES) {
       const keys = HOURS.map((h) => baselineKey(service, endpoint, h, d));
-      perDay.set(d, await inChunks(keys, this.concurrency, async (k) => cache.get(k) ?? this.readWindow(k)));
+      perDay.set(d, await inChunks(keys, this.concurrency, async (k) => cache.get(k) ?? this.readWindowOrPoison(k, stats)));
     }
     const concat = (arrs: Float64Array[]) => {
       const out = new Float64Array(arrs.reduce((n, a) => n + a.length, 0));
@@ -383,10 +463,14 @@ export class AnomalyStore {
       return out;
     };
     const all: Float64Array[] = [];
+    const radius = this.rule.fallback.neighbourHours;
     for (const d of DAY_TYPES) {
       const arrs = perDay.get(d)!;
       all.push(...arrs);
       await this.writeBaseline(baselineKey(service, endpoint, '*', d), concat(arrs), now);
+      await inChunks(HOURS, this.concurrency, (h) =>
+        this.writeStats(this.keys.pool(baselineKey(service, endpoint, h, d)), concat(neighbourHours(h, radius).map((n) => arrs[n])), now),
+      );
     }
     const b = await this.writeBaseline(baselineKey(service, endpoint, '*', '*'), concat(all), now);
     await this.kv.hset(this.keys.serviceIndex(service), { [endpoint]: String(b?.sampleCount ?? 0) });
@@ -432,7 +516,7 @@ export class AnomalyStore {
 
   /** The verdict for a validated check input. */
   check(input: CheckInput): Promise<CheckResult> {
-    return decide(input, this.reader, this.rule, { keys: this.keys, normalize: this.normalize });
+    return decide(input, this.reader, this.rule, { keys: this.keys, normalize: this.normalize, now: this.now });
   }
 
   /** Validate a POST /v1/anomaly/check body (ValidationError → 400) and decide. */

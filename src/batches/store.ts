@@ -272,8 +272,7 @@ export class BatchStore {
             .execute();
         }
       }
-      const counts = await db.selectFrom('batch_batches').select(['status', 'total_files', 'processed_files', 'failed_files', 'generation']).where('id', '=', f.batch_id).executeTakeFirstOrThrow();
-      return { counted, counts: numCounts(counts), batchId: f.batch_id };
+      return { counted, counts: await countsIn(db, f.batch_id), batchId: f.batch_id };
     });
   }
 
@@ -288,8 +287,7 @@ export class BatchStore {
       const cur = await db.selectFrom('batch_files').select(['status']).where('id', '=', archive.id).executeTakeFirst();
       if (!cur || cur.status === 'parsed' || cur.status === 'failed') {
         const existing = await db.selectFrom('batch_files').selectAll().where('parent_id', '=', archive.id).execute();
-        const counts = await db.selectFrom('batch_batches').select(['status', 'total_files', 'processed_files', 'failed_files', 'generation']).where('id', '=', archive.batch_id).executeTakeFirstOrThrow();
-        return { members: existing.map(fileRow), counts: numCounts(counts) };
+        return { members: existing.map(fileRow), counts: await countsIn(db, archive.batch_id) };
       }
       const rows: FileRow[] = members.map((m) => ({
         id: m.id ?? randomUUID(),
@@ -317,15 +315,12 @@ export class BatchStore {
         .set((eb) => ({ total_files: eb('total_files', '+', rows.length), processed_files: eb('processed_files', '+', 1), updated_at: now }))
         .where('id', '=', archive.batch_id)
         .execute();
-      const counts = await db.selectFrom('batch_batches').select(['status', 'total_files', 'processed_files', 'failed_files', 'generation']).where('id', '=', archive.batch_id).executeTakeFirstOrThrow();
-      return { members: rows, counts: numCounts(counts) };
+      return { members: rows, counts: await countsIn(db, archive.batch_id) };
     });
   }
 
   async counts(batchId: string): Promise<Counts> {
-    const c = await this.db.selectFrom('batch_batches').select(['status', 'total_files', 'processed_files', 'failed_files', 'generation']).where('id', '=', batchId).executeTakeFirst();
-    if (!c) throw new BatchNotFound(batchId);
-    return numCounts(c);
+    return countsIn(this.db, batchId);
   }
 
   /** Partial aggregates of the parsed files, in file order. */
@@ -421,6 +416,12 @@ export class BatchStore {
   async touch(batchId: string): Promise<void> {
     await this.db.updateTable('batch_batches').set({ updated_at: this.now() }).where('id', '=', batchId).execute();
   }
+}
+
+async function countsIn(db: Db, batchId: string): Promise<Counts> {
+  const c = await db.selectFrom('batch_batches').select(['status', 'total_files', 'processed_files', 'failed_files', 'generation']).where('id', '=', batchId).executeTakeFirst();
+  if (!c) throw new BatchNotFound(batchId);
+  return numCounts(c);
 }
 
 function numCounts(c: { status: BatchStatus; total_files: unknown; processed_files: unknown; failed_files: unknown; generation: unknown }): Counts {

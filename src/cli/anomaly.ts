@@ -1,7 +1,11 @@
 /**
  * `vigil anomaly check|baseline|backfill|list`: clients of a running server's anomaly API.
  * The server is --server (or VIGIL_SERVER_URL, default the configured local port); the token is
- * --token (or VIGIL_TOKEN, default the admin token `vigil up` keeps in <dataDir>/admin-token).
+ * --token, else VIGIL_TOKEN, else the configured admin token (VIGIL_ADMIN_TOKEN / auth.adminToken),
+ * else the one `vigil up` keeps in <dataDir>/admin-token.
+ *
+ * Exit codes of `check`: 0 normal, 1 error, 2 usage, 3 anomalous (with --fail-on-anomaly),
+ * 4 cannot determine (no baseline good enough: a script must not read it as "normal").
  * `backfill` reads Tempo itself (anomaly.tempo.* or --tempo-url) in slices, with a progress bar,
  * and sends what it finds to POST /api/v1/anomaly/summaries.
  */
@@ -15,7 +19,11 @@ import { resolveAnomalySettings } from '../anomaly/config.js';
 import { fmtMs } from '../anomaly/rule.js';
 import { TempoClient, type SearchWindow } from '../anomaly/tempo.js';
 import type { TraceSummary } from '../anomaly/types.js';
-import { UsageError, configFromOptions, examples, withConfigOptions } from './common.js';
+import { UsageError, configFromOptions, examples, withClientConfigOptions } from './common.js';
+
+/** `vigil anomaly check` exit codes beyond 0 (normal), 1 (error) and 2 (usage). */
+export const EXIT_ANOMALY = 3;
+export const EXIT_CANNOT_DETERMINE = 4;
 
 /** Where output goes (tests replace it). */
 export const io = {
@@ -40,7 +48,7 @@ function serverUrl(opts: ClientOpts, config: VigilConfig): string {
 }
 
 function token(opts: ClientOpts, config: VigilConfig): string | undefined {
-  const t = opts.token ?? process.env.VIGIL_TOKEN;
+  const t = opts.token ?? process.env.VIGIL_TOKEN ?? config.auth.adminToken;
   if (t) return t;
   const file = path.join(config.dataDir, 'admin-token');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
@@ -71,7 +79,7 @@ class Api {
     }
     if (res.status === 401 || res.status === 403) {
       const m = (parsed as { message?: string }).message ?? text;
-      throw new Error(`${res.status} from ${p}: ${m} (pass --token or set VIGIL_TOKEN)`);
+      throw new Error(`${res.status} from ${p}: ${m} (pass --token, or set VIGIL_TOKEN or VIGIL_ADMIN_TOKEN)`);
     }
     if (res.status >= 400 && res.status !== 404) {
       const e = parsed as { message?: string; field?: string };
@@ -87,9 +95,9 @@ function client(opts: ClientOpts, overrides: Record<string, unknown> = {}): { ap
 }
 
 const withClientOptions = (cmd: Command) =>
-  withConfigOptions(cmd)
+  withClientConfigOptions(cmd)
     .option('--server <url>', 'Vigil server URL (default VIGIL_SERVER_URL or the configured local port)')
-    .option('--token <token>', 'bearer token (default VIGIL_TOKEN or <dataDir>/admin-token)')
+    .option('--token <token>', 'bearer token (default VIGIL_TOKEN, VIGIL_ADMIN_TOKEN or <dataDir>/admin-token)')
     .option('--json', 'print JSON');
 
 function table(head: string[], rows: string[][]): string {
@@ -117,6 +125,13 @@ function durationArg(v: string, name: string): number {
   return parseDuration(v);
 }
 
+/** "2024-06-10 14:30:05" in the given IANA zone. */
+export function localTime(epochMs: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(epochMs);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
+}
+
 const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
 
 // ---------------------------------------------------------------- commands
@@ -132,6 +147,17 @@ interface CheckVerdict {
   threshold: number | null;
   fallbackLevel: string;
   explanation: string;
+  baseline: { sampleCount: number; updatedAt: number } | null;
+  baselineAgeMs?: number | null;
+}
+
+/** "40 s", "12 min", "3 h", "2 d": how long ago, coarse. */
+export function fmtAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
 }
 
 interface AvailableKey {
@@ -161,7 +187,7 @@ export function registerAnomalyCommands(program: Command): void {
     .option('--at <time>', 'when the request started: ISO time, epoch ms, or a duration ago (default now)')
     .option('--hour <0-23>', 'pin the hour bucket instead of deriving it from --at')
     .option('--day-type <weekday|weekend>', 'pin the day type')
-    .option('--fail-on-anomaly', 'exit 3 when the verdict is anomalous')
+    .option('--fail-on-anomaly', `exit ${EXIT_ANOMALY} when the verdict is anomalous (cannot determine always exits ${EXIT_CANNOT_DETERMINE})`)
     .action(async (opts) => {
       const { api } = client(opts);
       const durationMs = Number(opts.durationMs);
@@ -176,10 +202,15 @@ export function registerAnomalyCommands(program: Command): void {
         const verdict = v.cannotDetermine ? 'CANNOT DETERMINE' : v.isAnomaly ? 'ANOMALY' : 'normal';
         const where = `${v.bucket.dayType} ${String(v.bucket.hour).padStart(2, '0')}:00 ${v.timeZone}`;
         const thr = v.threshold === null ? '' : `, threshold ${fmtMs(v.threshold)} ms (${v.fallbackLevel} baseline)`;
-        io.out(`${verdict}: ${v.service} ${v.endpoint} ${fmtMs(v.durationMs)} ms at ${where}${thr}\n${v.explanation}\n`);
+        const basis = v.baseline
+          ? `based on ${v.baseline.sampleCount} traces, baseline updated ${fmtAge(v.baselineAgeMs ?? io.now() - v.baseline.updatedAt)} ago\n`
+          : '';
+        io.out(`${verdict}: ${v.service} ${v.endpoint} ${fmtMs(v.durationMs)} ms at ${where}${thr}\n${basis}${v.explanation}\n`);
       }
-      if (opts.failOnAnomaly && v.isAnomaly) process.exitCode = 3;
+      if (v.cannotDetermine) process.exitCode = EXIT_CANNOT_DETERMINE;
+      else if (opts.failOnAnomaly && v.isAnomaly) process.exitCode = EXIT_ANOMALY;
     });
+  check.addHelpText('after', `\nExit codes: 0 normal, 1 error, 2 usage, ${EXIT_ANOMALY} anomalous (with --fail-on-anomaly), ${EXIT_CANNOT_DETERMINE} cannot determine.\n`);
   examples(check, [
     'vigil anomaly check --service checkout --endpoint "POST /checkout" --duration-ms 2310',
     'vigil anomaly check --service cart --endpoint "GET /cart/123" --duration-ms 95 --at 2024-06-10T14:30:00+08:00 --json',
@@ -320,10 +351,13 @@ export function registerAnomalyCommands(program: Command): void {
       );
       if (opts.json) return void io.out(JSON.stringify(body, null, 2) + '\n');
       if (body.anomalies.length === 0) return void io.out('no anomalies\n');
+      // Times in the server's bucket zone, named, as on the web page and in the verdicts.
+      const { body: status } = await api.call<{ timeZone?: string }>('GET', '/api/v1/anomaly/status');
+      const tz = status.timeZone ?? 'UTC';
       io.out(
         table(
-          ['DETECTED', 'SERVICE', 'ENDPOINT', 'MS', 'THRESHOLD', 'TRACE'],
-          body.anomalies.map((a) => [new Date(a.detectedAt).toISOString(), a.service, a.endpoint, fmtMs(a.durationMs), fmtMs(a.threshold), a.traceUrl ?? a.traceId]),
+          [`DETECTED (${tz})`, 'SERVICE', 'ENDPOINT', 'MS', 'THRESHOLD', 'TRACE'],
+          body.anomalies.map((a) => [localTime(a.detectedAt, tz), a.service, a.endpoint, fmtMs(a.durationMs), fmtMs(a.threshold), a.traceUrl ?? a.traceId]),
         ),
       );
     });

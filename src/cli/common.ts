@@ -13,6 +13,7 @@ const CONFIG_FLAGS: { flag: string; key: string; help: string }[] = [
   { flag: '--database-url <url>', key: 'database.url', help: 'sqlite:<file> or postgres://… (database.url)' },
   { flag: '--redis-url <url>', key: 'redis.url', help: 'redis://… for the KV store (redis.url)' },
   { flag: '--nats-url <url>', key: 'nats.url', help: 'nats://… for the event bus (nats.url)' },
+  { flag: '--blob-url <url>', key: 'blob.url', help: 'file:///dir or s3://bucket/prefix?endpoint=… for uploaded files (blob.url)' },
   { flag: '--log-level <level>', key: 'log.level', help: 'fatal|error|warn|info|debug|trace|silent (log.level)' },
 ];
 
@@ -20,6 +21,18 @@ export function withConfigOptions(cmd: Command): Command {
   cmd.option('-c, --config <file>', 'YAML config file (also VIGIL_CONFIG)');
   for (const f of CONFIG_FLAGS) cmd.option(f.flag, f.help);
   cmd.option('--set <key=value>', 'set any config key, e.g. --set anomaly.timeZone=Europe/Berlin (repeatable)', collect, []);
+  return cmd;
+}
+
+/**
+ * The config flags a client of a running server uses: a config file, the data directory (where
+ * `vigil up` keeps the admin token) and --set (e.g. anomaly.tempo.* for a backfill). Server flags
+ * (ports, database, KV, bus URLs) would only mislead: the server has its own.
+ */
+export function withClientConfigOptions(cmd: Command): Command {
+  cmd.option('-c, --config <file>', 'YAML config file (also VIGIL_CONFIG)');
+  cmd.option('--data-dir <dir>', 'local state directory, where `vigil up` keeps the admin token (dataDir)');
+  cmd.option('--set <key=value>', 'set any config key, e.g. --set anomaly.tempo.url=http://tempo:3200 (repeatable)', collect, []);
   return cmd;
 }
 
@@ -52,4 +65,4 @@ export function examples(cmd: Command, lines: string[]): Command {
   return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
 }
 
-export const roleOption = () => new Option('--role <role>', 'admin | agent | viewer').choices(['admin', 'agent', 'viewer']).makeOptionMandatory();
+export const roleOption = () => new Option('--role <role>', 'admin | agent | viewer | executor').choices(['admin', 'agent', 'viewer', 'executor']).makeOptionMandatory();

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { VigilServer } from '../platform/runtime.js';
 import { startDemoFleet } from '../simulate/index.js';
 import { startTraceGenerator } from '../simulate/traces.js';
+import { seedDemoBatches } from '../simulate/demo-batches.js';
+import { startFaultDemo, type FaultDemo } from '../simulate/fault-demo.js';
 import { startAgent } from '../slo/agent/index.js';
 
 export interface Embedded {
@@ -27,11 +29,22 @@ export async function startEmbedded(server: VigilServer, url: string): Promise<E
     writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
   }
 
+  let faultDemo: FaultDemo | undefined;
+  if (config.simulate.faultDemo) {
+    faultDemo = await startFaultDemo({
+      fleet,
+      serverUrl: url,
+      token: await embeddedToken(server, 'embedded-executor-token', 'embedded fault executor (vigil up)', 'executor'),
+      stateFile: path.join(config.dataDir, 'embedded-executor-policies.json'),
+      log: log.child({ component: 'fault-demo' }),
+    });
+  }
+
   const agent = await startAgent(config, {
     log: log.child({ component: 'agent' }),
     serverUrl: url,
     token,
-    targets: fleet.targets,
+    targets: faultDemo ? [...fleet.targets, faultDemo.target] : fleet.targets,
     routesFile: fleet.routesFile,
     kubernetes: false,
   });
@@ -45,15 +58,37 @@ export async function startEmbedded(server: VigilServer, url: string): Promise<E
     log: log.child({ component: 'demo-traces' }),
   });
 
+  if (config.batches.demo !== false) {
+    // In the background: the server answers while the demo batches upload and parse.
+    void seedDemoBatches({ serverUrl: url, token, seed: config.simulate.seed, now: Date.now(), log: log.child({ component: 'demo-batches' }) }).catch((err) =>
+      log.warn({ err }, 'demo batches could not be uploaded'),
+    );
+  }
+
   return {
     banner: [
       `  Demo fleet:  ${fleet.url} (${fleet.targets.length} scrape targets, cluster "${config.agent.clusterId}"); traces over OTLP`,
       '  First SLO data appears after the agent\'s second scrape (about 15 s).',
+      ...(faultDemo
+        ? [`  Fault demo:  load -> executor ${faultDemo.executor.url} (metrics ${faultDemo.executor.adminUrl}/stats/prometheus) -> demo/frontend; try vigil fault apply -f abort-policy.yaml`]
+        : []),
     ],
     async stop() {
       await traces.stop().catch(() => {});
       await agent.stop().catch(() => {});
+      await faultDemo?.stop().catch(() => {});
       await fleet.stop().catch(() => {});
     },
   };
+}
+
+/** A token of `role` kept in `<dataDir>/<file>`, minted when missing or no longer valid. */
+async function embeddedToken(server: VigilServer, file: string, name: string, role: 'agent' | 'executor'): Promise<string> {
+  const { config, tokens } = server.ctx;
+  const tokenFile = path.join(config.dataDir, file);
+  const kept = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '';
+  if (kept && (await tokens.verify(kept))) return kept;
+  const token = (await tokens.create({ name, role, ...(role === 'agent' ? { clusterId: config.agent.clusterId } : {}) })).token;
+  writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+  return token;
 }

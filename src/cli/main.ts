@@ -6,6 +6,12 @@ import { registerServerCommands } from './server.js';
 import { registerTokenCommands } from './token.js';
 import { registerConfigCommands } from './config.js';
 import { registerExtraCommands } from './extra.js';
+import { registerDltCommands } from './dlt.js';
+import { registerExecutorCommand } from './executor.js';
+import { registerWorkerCommand } from './worker.js';
+import { registerFaultCommands } from './fault.js';
+import { registerBatchCommands } from './batch.js';
+import { registerRoutesCommands } from './routes.js';
 
 export function buildProgram(): Command {
   const program = new Command('vigil')
@@ -18,6 +24,12 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerConfigCommands(program);
   registerExtraCommands(program);
+  registerDltCommands(program);
+  registerExecutorCommand(program);
+  registerWorkerCommand(program);
+  registerFaultCommands(program);
+  registerBatchCommands(program);
+  registerRoutesCommands(program);
   // Subcommands inherit exitOverride so usage errors reach main() and exit 2.
   for (const c of allCommands(program)) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -8,7 +8,7 @@ import { parseDuration } from '../config/load.js';
 import type { VigilConfig } from '../config/schema.js';
 import { allModules } from '../modules.js';
 import { VERSION } from '../platform/version.js';
-import { configFromOptions, examples, withConfigOptions } from './common.js';
+import { UsageError, configFromOptions, examples, withConfigOptions } from './common.js';
 import { startEmbedded } from './embedded.js';
 
 export function registerServerCommands(program: Command): void {
@@ -16,17 +16,18 @@ export function registerServerCommands(program: Command): void {
     program.command('up').description('Everything in one process on embedded backends, plus a demo fleet: a live dashboard in one command'),
   )
     .option('--no-demo', 'do not start the demo fleet and embedded agent')
+    .option('--no-workers', 'do not run queue consumers in this process (run `vigil worker` instead)')
     .action(async (opts) => {
-      const config = configFromOptions(opts);
+      const config = configFromOptions(opts, workersOverride(opts));
       await runServer(config, { demo: opts.demo !== false, rememberToken: true });
     });
   examples(up, ['vigil up', 'vigil up --port 9000 --no-demo', 'vigil up --data-dir /tmp/vigil-demo']);
 
-  const server = withConfigOptions(program.command('server').description('HTTP API, web UI and background jobs (one leader runs jobs across replicas)')).action(
-    async (opts) => {
-      await runServer(configFromOptions(opts), { demo: false, rememberToken: false });
-    },
-  );
+  const server = withConfigOptions(program.command('server').description('HTTP API, web UI and background jobs (one leader runs jobs across replicas)'))
+    .option('--no-workers', 'do not run queue consumers in this process (run `vigil worker` instead)')
+    .action(async (opts) => {
+      await runServer(configFromOptions(opts, workersOverride(opts)), { demo: false, rememberToken: false });
+    });
   examples(server, [
     'vigil server --host 0.0.0.0 --database-url postgres://vigil@db/vigil --redis-url redis://cache:6379',
     'VIGIL_ADMIN_TOKEN=$(cat /run/secrets/admin) vigil server -c /etc/vigil/vigil.yaml',
@@ -45,19 +46,47 @@ export function registerServerCommands(program: Command): void {
   examples(mig, ['vigil migrate', 'vigil migrate --database-url postgres://vigil@db/vigil']);
 }
 
+/**
+ * A failed listen, said so a newcomer can act: a port in use suggests --port. A `vigil server` that
+ * has just created the database's admin token prints it here, since no later start can.
+ */
+export function listenError(err: unknown, config: VigilConfig, unprintedToken: string | undefined): Error {
+  const e = err as NodeJS.ErrnoException;
+  const where = `${config.server.host}:${config.server.port}`;
+  let message =
+    e?.code === 'EADDRINUSE'
+      ? `port ${config.server.port} is already in use (${where}); is Vigil already running? Stop it, or start on another port with --port <port> (e.g. --port ${config.server.port + 1})`
+      : e?.code === 'EACCES'
+        ? `not allowed to listen on ${where}; pick a port above 1023 with --port <port>`
+        : `cannot listen on ${where}: ${e?.message ?? String(err)}`;
+  if (unprintedToken) message += `\nThe admin token created for this database (shown only now): ${unprintedToken}`;
+  return new UsageError(message);
+}
+
+/** --no-workers; without it the config (worker.inProcess) decides. */
+const workersOverride = (opts: { workers?: boolean }) => (opts.workers === false ? { 'worker.inProcess': false } : {});
+
 async function runServer(config: VigilConfig, opts: { demo: boolean; rememberToken: boolean }): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true });
   const server: VigilServer = await createServer(config, allModules(config));
-  const url = await server.listen();
-  const log = server.ctx.log;
 
   let adminToken = server.createdAdminToken;
   const tokenFile = path.join(config.dataDir, 'admin-token');
   if (opts.rememberToken) {
-    // `vigil up` is a local demo: keep the first admin token next to the database so every start can show it.
-    if (adminToken) writeFileSync(tokenFile, adminToken + '\n', { mode: 0o600 });
+    // `vigil up` is a local demo: keep the admin token next to the database so every start can show it
+    // and client commands find it, written before listening so a start that fails still leaves it there.
+    const known = adminToken ?? config.auth.adminToken;
+    if (known) writeFileSync(tokenFile, known + '\n', { mode: 0o600 });
     else if (existsSync(tokenFile)) adminToken = readFileSync(tokenFile, 'utf8').trim();
   }
+  let url: string;
+  try {
+    url = await server.listen();
+  } catch (err) {
+    await server.stop().catch(() => undefined);
+    throw listenError(err, config, opts.rememberToken ? undefined : adminToken);
+  }
+  const log = server.ctx.log;
 
   const embedded = opts.demo ? await startEmbedded(server, url) : undefined;
 

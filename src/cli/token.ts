@@ -1,14 +1,36 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { TokenService } from '../platform/auth/tokens.js';
 import type { Role } from '../platform/auth/roles.js';
-import { openSql } from '../platform/backends/sql/db.js';
+import { describeSqlUrl, openSql } from '../platform/backends/sql/db.js';
 import { migrate } from '../platform/backends/sql/migrations.js';
 import { migrationSets } from '../platform/runtime.js';
 import { allModules } from '../modules.js';
 import { UsageError, configFromOptions, examples, roleOption, withConfigOptions } from './common.js';
 
+/**
+ * The SQLite file a token command would open, when it does not exist yet: run from another
+ * directory, the default `./.vigil/vigil.db` is a new empty database whose tokens the running server
+ * never sees, so that is refused unless asked for.
+ */
+function missingSqliteFile(url: string, dataDir: string): string | null {
+  const { kind, target } = describeSqlUrl(url);
+  if (kind !== 'sqlite') return null;
+  const file = path.resolve(target || path.join(dataDir, 'vigil.db'));
+  return existsSync(file) ? null : file;
+}
+
 async function withTokens<T>(opts: Record<string, unknown>, fn: (t: TokenService) => Promise<T>): Promise<T> {
   const config = configFromOptions(opts);
+  const missing = missingSqliteFile(config.database.url, config.dataDir);
+  if (missing && !opts.createDatabase) {
+    throw new UsageError(
+      `no database at ${missing}: a token created there would not be known to your server. ` +
+        'Run this where you ran `vigil up`, or point at the server\'s database (--data-dir, --database-url, -c); ' +
+        'pass --create-database to create a new one.',
+    );
+  }
   const sql = await openSql({ url: config.database.url, dataDir: config.dataDir });
   try {
     await migrate(sql, migrationSets(allModules(config)));
@@ -26,6 +48,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--name <name>', 'what the token is for', 'cli')
     .option('--cluster <id>', 'cluster an agent token is bound to (required for --role agent)')
     .option('--json', 'print JSON')
+    .option('--create-database', 'create the database if it does not exist (otherwise that is an error)')
     .action(async (opts) => {
       if (opts.role === 'agent' && !opts.cluster) throw new UsageError('--cluster is required for --role agent');
       if (opts.role !== 'agent' && opts.cluster) throw new UsageError('--cluster applies only to --role agent');

@@ -185,6 +185,11 @@ function maskValue(v: string): string {
     const u = new URL(v);
     if (u.password) u.password = '****';
     if (u.username && !u.password) u.username = '****';
+    // Webhook URLs (Slack-style) carry their secret in the path or query: only scheme and host stay readable.
+    if (u.protocol.startsWith('http') && (u.pathname !== '/' || u.search)) {
+      u.pathname = '/****';
+      u.search = '';
+    }
     return u.protocol.startsWith('http') || u.password || u.username ? u.toString() : v;
   } catch {
     return '****';

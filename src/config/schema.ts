@@ -50,15 +50,40 @@ export const DatabaseSection = obj(
 
 export const RedisSection = obj(
   {
-    url: Type.String({ default: '', secret: true, description: 'KV store: empty for in-process, or redis://host:6379/0' }),
+    url: Type.String({ default: '', secret: true, description: 'KV store: empty for a durable SQLite file at <dataDir>/vigil-kv.db, sqlite:/path/kv.db, memory: (in-process, lost on exit: tests only), or redis://host:6379/0' }),
     prefix: Type.String({ default: 'vigil:', description: 'Key prefix, so several installations can share one Redis' }),
   },
   'KV store',
 );
 
 export const NatsSection = obj(
-  { url: Type.String({ default: '', secret: true, description: 'Event bus: empty for in-process, or nats://host:4222' }) },
+  {
+    url: Type.String({ default: '', secret: true, description: 'Event bus: empty for in-process, or nats://host:4222 (NATS with JetStream enabled)' }),
+    prefix: Type.String({ default: 'vigil', pattern: '^[A-Za-z0-9-]{1,40}$', description: 'Prefix of JetStream stream and subject names, so several installations can share one NATS' }),
+  },
   'Event bus',
+);
+
+export const BlobSection = obj(
+  {
+    url: Type.String({
+      default: '',
+      secret: true,
+      description:
+        'Blob store for uploaded files: empty for <dataDir>/blobs, file:///path, or s3://[KEY:SECRET@]bucket/prefix?endpoint=http://host:9000&region=us-east-1&forcePathStyle=true (credentials percent-encoded; without them the AWS_* environment variables apply)',
+    }),
+  },
+  'Blob store',
+);
+
+export const WorkerSection = obj(
+  {
+    concurrency: Type.Integer({ minimum: 1, maximum: 1024, default: 8, description: 'Queue messages handled at once per consumer in this process (vigil worker --concurrency)' }),
+    host: Type.String({ default: '127.0.0.1', description: 'Interface the worker\'s /healthz, /readyz and /metrics bind to (vigil worker only)' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8081, description: 'Port of the worker\'s /healthz, /readyz and /metrics (vigil worker only; 0 picks a free one)' }),
+    inProcess: Type.Boolean({ default: true, description: 'vigil server and vigil up also run every queue consumer in process (--no-workers turns it off)' }),
+  },
+  'Queue workers',
 );
 
 export const LogSection = obj(
@@ -112,6 +137,8 @@ export const SloSection = obj(
     statusRetention: duration('180d', 'Keep status history this long'),
     rollupInterval: duration('1m', 'How often the rollup job runs'),
     minBurnRequests: Type.Integer({ minimum: 0, default: 100, description: 'Burn-rate alerts need at least this many requests in the long window' }),
+    minStatusRequests: Type.Integer({ minimum: 0, default: 100, description: 'A status needs at least this many requests in its window; below it the status is insufficient_data' }),
+    minCoveredTime: duration('10m', 'A status and a burn alert need at least this much time with data in their window; below it the status is insufficient_data'),
   },
   'SLO server',
 );
@@ -135,7 +162,11 @@ export const AnomalySection = obj(
       },
       'Fallback chain when the exact bucket is thin',
     ),
-    seenTtl: duration('6h', 'How long a trace id is remembered for de-duplication'),
+    seenTtl: duration(
+      '25h',
+      'Replay horizon: how long a trace id is remembered for de-duplication. A trace delivered again within it (Tempo catch-up after an outage, a re-run backfill) is never learned twice; the Tempo catch-up reaches back at most this minus tempo.lookback. Costs about 100 bytes of KV per trace',
+    ),
+    learnAnomaliesAfter: duration('1h', 'Traces judged anomalous at ingest count towards baselines only after this long, so an incident does not raise the threshold that detects it (a lasting change is adopted after it)'),
     baselineInterval: duration('30s', 'How often dirty baselines are recomputed'),
     baselineBatch: Type.Integer({ minimum: 1, default: 500, description: 'Dirty keys recomputed per batch' }),
     serverSpans: Type.Boolean({ default: false, description: 'Also learn per-SERVER-span baselines from OTLP' }),
@@ -177,7 +208,7 @@ export const AnomalySection = obj(
     ),
     webhook: obj(
       {
-        url: Type.String({ default: '', description: 'POSTed a JSON body for each anomaly; empty disables' }),
+        url: Type.String({ default: '', secret: true, description: 'POSTed a JSON body for each anomaly; empty disables' }),
         minInterval: duration('5m', 'At most one notification per service|endpoint in this interval'),
         retries: Type.Integer({ minimum: 0, default: 3 }),
       },
@@ -187,12 +218,49 @@ export const AnomalySection = obj(
   'Latency anomaly detection',
 );
 
+export const BatchesSection = obj(
+  {
+    maxFileBytes: Type.Integer({ minimum: 1024, default: 2 * 1024 * 1024 * 1024, description: 'Largest uploaded file; larger uploads get 413 and nothing is kept' }),
+    maxFilesPerBatch: Type.Integer({ minimum: 1, maximum: 100000, default: 10000, description: 'Files per batch, archive members included' }),
+    maxDecompressedBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 * 1024, description: 'Bytes a .gz file or an archive may expand to; beyond it the file fails (zip bombs)' }),
+    maxArchiveMembers: Type.Integer({ minimum: 1, default: 5000, description: 'Files one archive may hold' }),
+    parseAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 4, description: 'Deliveries of a parse job before its file is marked failed with the last error' }),
+    parseAckWait: duration('2m', 'A parse job not acknowledged for this long (its worker died) is handed to another worker'),
+    stallAfter: duration('2m', 'A batch whose state has not moved for this long is nudged again (lost messages, crashed workers)'),
+    reportCacheTtl: duration('10m', 'How long a report stays in the KV cache'),
+    retention: duration('30d', 'Batches, their files and reports are deleted this long after creation (0d keeps them)'),
+    demo: Type.Optional(Type.Boolean({ description: 'Create demo vehicle batches at start (default: on in `vigil up`)' })),
+  },
+  'Log batches',
+);
+
+export const DiagnosisSection = obj(
+  {
+    rulesFile: Type.String({ default: '', description: 'YAML rules file that adds to (or overrides by id) the shipped OTA rules' }),
+    llm: obj(
+      {
+        url: Type.String({ default: '', description: 'OpenAI-compatible base URL (…/v1); empty disables the LLM summary' }),
+        model: Type.String({ default: '', description: 'Model name sent with each request' }),
+        apiKey: Type.String({ default: '', secret: true, description: 'Bearer key for the endpoint' }),
+        timeout: duration('60s', 'Give up on the LLM after this long and keep the rule report'),
+        maxTokens: Type.Integer({ minimum: 16, maximum: 32768, default: 800, description: 'Longest summary requested' }),
+      },
+      'Optional LLM summary',
+    ),
+  },
+  'Batch diagnosis',
+);
+
 export const SimulateSection = obj(
   {
     enabled: Type.Optional(Type.Boolean({ description: 'Run the demo fleet (default: on in `vigil up`)' })),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: 'Port of the simulated /metrics endpoints (0 = free port)' }),
     seed: Type.Integer({ default: 42, description: 'Random seed of the demo fleet' }),
     speed: Type.Number({ exclusiveMinimum: 0, default: 1, description: 'Simulated time runs this many times faster than wall time' }),
+    faultDemo: Type.Boolean({
+      default: true,
+      description: 'In `vigil up`: real requests through a fault executor in front of the demo service demo/frontend (route demo.example.com/), so fault policies show on the SLO pages',
+    }),
   },
   'Demo fleet',
 );
@@ -205,10 +273,14 @@ export const ConfigSchema = Type.Object(
     database: DatabaseSection,
     redis: RedisSection,
     nats: NatsSection,
+    blob: BlobSection,
+    worker: WorkerSection,
     log: LogSection,
     agent: AgentSection,
     slo: SloSection,
     anomaly: AnomalySection,
+    batches: BatchesSection,
+    diagnosis: DiagnosisSection,
     simulate: SimulateSection,
   },
   { additionalProperties: false },

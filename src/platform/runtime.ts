@@ -3,13 +3,17 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { Registry, collectDefaultMetrics, Gauge, Histogram } from 'prom-client';
+import { Registry, Counter, Gauge, Histogram } from 'prom-client';
+import { collectProcessMetrics } from './process-metrics.js';
 import type { Logger } from 'pino';
 import type { VigilConfig } from '../config/schema.js';
 import { anonymousReadAllowed, parseDuration } from '../config/load.js';
 import { openSql, type SqlStore } from './backends/sql/db.js';
 import { migrate, type MigrationSet } from './backends/sql/migrations.js';
 import { openKv, type KvStore } from './backends/kv/index.js';
+import { openBlob, type BlobStore } from './backends/blob/index.js';
+import { openBus } from './backends/bus/index.js';
+import { ensureQueues, startConsumers } from './backends/bus/consumers.js';
 import { TokenService, authMigrations } from './auth/tokens.js';
 import { KvLease, SqlLease, leaseMigrations } from './lease.js';
 import { Scheduler } from './scheduler.js';
@@ -33,11 +37,15 @@ export function migrationSets(modules: VigilModule[]): MigrationSet[] {
   return [platformMigrations, ...modules.filter((m) => m.migrations?.length).map((m) => ({ module: m.name, migrations: m.migrations! }))];
 }
 
-export async function openBackends(config: VigilConfig, opts: { pgSchema?: string } = {}): Promise<{ sql: SqlStore; kv: KvStore }> {
+export async function openBackends(config: VigilConfig, opts: { pgSchema?: string } = {}): Promise<{ sql: SqlStore; kv: KvStore; blob: BlobStore }> {
   const sql = await openSql({ url: config.database.url, dataDir: config.dataDir, poolSize: config.database.poolSize, schema: opts.pgSchema });
   try {
-    const kv = await openKv(config.redis.url, config.redis.prefix);
-    return { sql, kv };
+    const kv = await openKv(config.redis.url, config.redis.prefix, config.dataDir);
+    const blob = await openBlob(config.blob.url, config.dataDir).catch(async (err) => {
+      await kv.close();
+      throw err;
+    });
+    return { sql, kv, blob };
   } catch (err) {
     await sql.close();
     throw err;
@@ -56,26 +64,40 @@ export async function createServer(
   opts: { log?: Logger; pgSchema?: string; webDir?: string } = {},
 ): Promise<VigilServer> {
   const log = opts.log ?? createLogger(config);
-  const { sql, kv } = await openBackends(config, opts);
+  const { sql, kv, blob } = await openBackends(config, opts);
   await migrate(sql, migrationSets(modules));
 
   const tokens = new TokenService(sql);
   const createdAdminToken = await ensureAdminToken(tokens, config.auth.adminToken);
 
   const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'vigil_' });
+  collectProcessMetrics(metrics, 'vigil_');
+  const bus = await openBus(config.nats.url, { prefix: config.nats.prefix, registry: metrics, log }).catch(async (err) => {
+    await blob.close();
+    await kv.close();
+    await sql.close();
+    throw err;
+  });
   const jobRuns = new Histogram({
     name: 'vigil_job_duration_seconds',
     help: 'Background job run time',
     labelNames: ['job', 'outcome'],
     registers: [metrics],
   });
+  const jobSkips = new Counter({
+    name: 'vigil_job_skipped_total',
+    help: 'Job ticks that found the previous run still in flight and started nothing',
+    labelNames: ['job'],
+    registers: [metrics],
+  });
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const scheduler = new Scheduler({
-    lease: config.redis.url ? new KvLease(kv) : new SqlLease(sql),
+    // Replicas share Redis or the SQL store; an embedded KV file is per machine, so its leases would not elect across replicas.
+    lease: kv.kind === 'redis' ? new KvLease(kv) : new SqlLease(sql),
     owner,
     log,
     onRun: (job, ms, ok) => jobRuns.observe({ job, outcome: ok ? 'ok' : 'error' }, ms / 1000),
+    onSkip: (job) => jobSkips.inc({ job }),
   });
   new Gauge({
     name: 'vigil_job_leader',
@@ -87,7 +109,7 @@ export async function createServer(
     },
   });
 
-  const ctx: ModuleContext = { config, sql, kv, log, metrics, tokens, scheduler };
+  const ctx: ModuleContext = { config, sql, kv, bus, blob, log, metrics, tokens, scheduler };
   const app = await createHttpApp({
     log,
     metrics,
@@ -100,6 +122,8 @@ export async function createServer(
   const readiness: Record<string, () => Promise<ReadyState>> = {
     [`sql:${sql.kind}`]: async () => (await sql.ping(), { ok: true }),
     [`kv:${kv.kind}`]: async () => (await kv.ping(), { ok: true }),
+    [`bus:${bus.kind}`]: async () => (await bus.ping(), { ok: true }),
+    [`blob:${blob.kind}`]: async () => (await blob.ping(), { ok: true }),
   };
   for (const m of modules) Object.assign(readiness, m.readiness?.(ctx) ?? {});
 
@@ -108,14 +132,21 @@ export async function createServer(
     if (m.routes) await app.register(async (scope) => m.routes!(scope, ctx));
     if (config.server.jobs) for (const j of m.jobs?.(ctx) ?? []) scheduler.add(j);
   }
+  // Queues exist before anything publishes, whether or not this process consumes them.
+  const consumers = modules.flatMap((m) => m.consumers?.(ctx) ?? []);
+  await ensureQueues(bus, consumers);
+  let stopConsumers: (() => Promise<void>) | undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       // Order: stop accepting and finish in-flight requests, stop jobs, stop modules, close backends.
       await app.close().catch((err) => log.error({ err }, 'closing http'));
+      await stopConsumers?.().catch((err) => log.error({ err }, 'draining consumers'));
       await scheduler.stop();
       for (const m of [...modules].reverse()) await Promise.resolve(m.stop?.()).catch((err) => log.error({ err, module: m.name }, 'stopping module'));
+      await bus.close();
+      await blob.close();
       await kv.close();
       await sql.close();
     })());
@@ -127,6 +158,7 @@ export async function createServer(
     async listen() {
       await app.listen({ host: config.server.host, port: config.server.port });
       for (const m of modules) await m.start?.(ctx);
+      if (config.worker.inProcess && consumers.length) stopConsumers = await startConsumers(bus, consumers, { concurrency: config.worker.concurrency, log });
       await scheduler.start();
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.server.port;

@@ -6,7 +6,7 @@ export interface JobSpec {
   intervalMs: number;
   /** Random extra delay up to this, so replicas and jobs do not fire in lockstep. Default 10% of interval. */
   jitterMs?: number;
-  /** A run is aborted (its signal fires) after this long. Default: the interval. */
+  /** A run is aborted (its signal fires) after this long; the next run still waits until it has ended. Default: the interval. */
   timeoutMs?: number;
   /** Only the lease holder runs it (default true). Per-replica jobs (e.g. pollers of local state) set false. */
   leader?: boolean;
@@ -21,19 +21,30 @@ export interface JobStatus {
   holdsLease: boolean;
   runs: number;
   failures: number;
+  /** Ticks that found the previous run still in flight (overrunning its timeout, or started by runNow) and started nothing. */
+  skipped: number;
   lastRunAt: number | null;
   lastError: string | null;
   running: boolean;
+}
+
+/** One run of a job, alive until the job's own promise settles (a timeout only aborts it). */
+interface Run {
+  abort: AbortController;
+  /** Settles when the job's work has ended, whatever the outcome. */
+  done: Promise<void>;
+  /** Resolves when the run passes its timeout (its signal has fired by then). */
+  overdue: Promise<void>;
 }
 
 interface JobState {
   spec: JobSpec;
   timer?: NodeJS.Timeout;
   holdsLease: boolean;
-  running?: Promise<void>;
-  abort?: AbortController;
+  run?: Run;
   runs: number;
   failures: number;
+  skipped: number;
   lastRunAt: number | null;
   lastError: string | null;
 }
@@ -46,16 +57,26 @@ export interface SchedulerOptions {
   /** A dead holder's jobs are taken over within this. */
   leaseMs?: number;
   onRun?: (job: string, ms: number, ok: boolean) => void;
+  /** A tick found the job's previous run still in flight and started nothing. */
+  onSkip?: (job: string) => void;
 }
+
+const STOPPING = 'scheduler stopping';
 
 /**
  * Periodic jobs with jitter, timeouts and graceful stop. Leader jobs run only on the replica that
  * holds the job's lease; a heartbeat renews held leases every leaseMs/3, so when a holder dies its
  * leases expire and another replica takes them over within one lease period.
+ *
+ * A job never runs twice at once on a replica: a timeout fires the run's signal but the run lasts
+ * until the job's promise settles, and ticks meanwhile are skipped (counted in `skipped`). A job
+ * that ignores its signal therefore delays its own next run instead of overlapping with itself, and
+ * `stop()` waits for it, so nothing writes to a backend after the process has closed it.
  */
 export class Scheduler {
   private jobs = new Map<string, JobState>();
   private heartbeat?: NodeJS.Timeout;
+  private renewing?: Promise<void>;
   private stopped = true;
   readonly leaseMs: number;
 
@@ -65,7 +86,7 @@ export class Scheduler {
 
   add(spec: JobSpec): void {
     if (this.jobs.has(spec.name)) throw new Error(`job ${spec.name} registered twice`);
-    this.jobs.set(spec.name, { spec, holdsLease: false, runs: 0, failures: 0, lastRunAt: null, lastError: null });
+    this.jobs.set(spec.name, { spec, holdsLease: false, runs: 0, failures: 0, skipped: 0, lastRunAt: null, lastError: null });
     if (!this.stopped) this.arm(this.jobs.get(spec.name)!, !!spec.runAtStart);
   }
 
@@ -85,27 +106,40 @@ export class Scheduler {
       holdsLease: s.holdsLease,
       runs: s.runs,
       failures: s.failures,
+      skipped: s.skipped,
       lastRunAt: s.lastRunAt,
       lastError: s.lastError,
-      running: !!s.running,
+      running: !!s.run,
     }));
   }
 
-  /** Run a job now on this replica (if it may), waiting for it. Returns false when another replica leads. */
+  /**
+   * Run a job now on this replica (if it may), waiting for it to end. A run already in flight is
+   * joined, not doubled. Returns false when another replica leads.
+   */
   async runNow(name: string): Promise<boolean> {
     const st = this.jobs.get(name);
     if (!st) throw new Error(`no job ${name}`);
     if (st.spec.leader !== false && !(await this.tryLease(st))) return false;
-    await this.execute(st);
+    await (st.run ?? this.begin(st)).done;
     return true;
   }
 
-  /** Stop timers, let running jobs finish (abort them at their timeout), release leases. */
+  /**
+   * Stop timers, abort every run in flight and wait until each has ended (a job deaf to its signal
+   * is waited for; its lease is renewed meanwhile so no other replica starts a second copy), then
+   * release leases.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
     for (const st of this.jobs.values()) if (st.timer) clearTimeout(st.timer);
-    await Promise.all([...this.jobs.values()].map((st) => st.running?.catch(() => {})));
+    const inFlight = [...this.jobs.values()].filter((st) => st.run);
+    for (const st of inFlight) st.run!.abort.abort(new Error(STOPPING));
+    if (inFlight.length) this.opts.log.info({ jobs: inFlight.map((st) => st.spec.name) }, 'waiting for running jobs to end');
+    await Promise.all(inFlight.map((st) => st.run?.done));
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    // A renewal that was under way must not re-take a lease after it is released below.
+    await this.renewing;
     await Promise.all(
       [...this.jobs.values()]
         .filter((st) => st.holdsLease)
@@ -116,13 +150,13 @@ export class Scheduler {
     );
   }
 
-  /** Stop without releasing anything, as a crashed process would. For tests of take-over. */
+  /** Stop without releasing or waiting for anything, as a crashed process would. For tests of take-over. */
   halt(): void {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const st of this.jobs.values()) {
       if (st.timer) clearTimeout(st.timer);
-      st.abort?.abort();
+      st.run?.abort.abort(new Error(STOPPING));
     }
   }
 
@@ -137,7 +171,15 @@ export class Scheduler {
   private async tick(st: JobState): Promise<void> {
     if (this.stopped) return;
     if (st.spec.leader === false || st.holdsLease || (await this.tryLease(st))) {
-      if (!this.stopped) await this.execute(st);
+      if (st.run) {
+        st.skipped++;
+        this.opts.onSkip?.(st.spec.name);
+        this.opts.log.debug({ job: st.spec.name }, 'previous run still in flight; tick skipped');
+      } else if (!this.stopped) {
+        // The next tick is timed from the end of this run, or from its timeout if it overruns.
+        const run = this.begin(st);
+        await Promise.race([run.done, run.overdue]);
+      }
     }
     this.arm(st, false);
   }
@@ -152,45 +194,66 @@ export class Scheduler {
     return st.holdsLease;
   }
 
-  private async renewLeases(): Promise<void> {
-    if (this.stopped) return;
-    await Promise.all([...this.jobs.values()].filter((s) => s.spec.leader !== false).map((s) => this.tryLease(s)));
+  private renewLeases(): Promise<void> {
+    // While stopping, only the leases of runs still winding down are kept.
+    const jobs = [...this.jobs.values()].filter((s) => s.spec.leader !== false && (!this.stopped || s.run));
+    const renewing = Promise.all(jobs.map((s) => this.tryLease(s))).then(() => {});
+    this.renewing = renewing;
+    return renewing;
   }
 
-  private execute(st: JobState): Promise<void> {
-    if (st.running) return st.running;
+  private begin(st: JobState): Run {
+    const name = st.spec.name;
     const abort = new AbortController();
-    st.abort = abort;
     const timeoutMs = st.spec.timeoutMs ?? st.spec.intervalMs;
     const started = Date.now();
+    let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    const overdue = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        abort.abort(new Error(`job ${st.spec.name} timed out after ${timeoutMs} ms`));
-        reject(abort.signal.reason);
+        timedOut = true;
+        abort.abort(new Error(`job ${name} timed out after ${timeoutMs} ms`));
+        this.opts.log.warn({ job: name, timeoutMs }, 'job timed out; its next run waits until this one has ended');
+        resolve();
       }, timeoutMs);
       timer.unref();
     });
-    st.running = Promise.race([st.spec.run(abort.signal), timeout])
+    let work: Promise<void>;
+    try {
+      work = Promise.resolve(st.spec.run(abort.signal));
+    } catch (err) {
+      work = Promise.reject(err);
+    }
+    const done = work
       .then(
         () => {
+          // Finishing after the timeout still counts as a timeout: the run held the job past its budget.
+          if (timedOut) throw abort.signal.reason;
           st.lastError = null;
-          this.opts.onRun?.(st.spec.name, Date.now() - started, true);
+          this.opts.onRun?.(name, Date.now() - started, true);
         },
         (err: unknown) => {
-          st.failures++;
-          st.lastError = err instanceof Error ? err.message : String(err);
-          this.opts.log.error({ err, job: st.spec.name }, 'job failed');
-          this.opts.onRun?.(st.spec.name, Date.now() - started, false);
+          throw timedOut ? abort.signal.reason : err;
         },
       )
+      .catch((err: unknown) => {
+        if (abort.signal.aborted && !timedOut) {
+          // Aborted by stop() or halt(): a shutdown, not a failure of the job.
+          this.opts.log.info({ job: name }, 'job aborted by stop');
+          return;
+        }
+        st.failures++;
+        st.lastError = err instanceof Error ? err.message : String(err);
+        this.opts.log.error({ err, job: name }, 'job failed');
+        this.opts.onRun?.(name, Date.now() - started, false);
+      })
       .finally(() => {
         clearTimeout(timer);
         st.runs++;
         st.lastRunAt = started;
-        st.running = undefined;
-        st.abort = undefined;
+        st.run = undefined;
       });
-    return st.running;
+    st.run = { abort, done, overdue };
+    return st.run;
   }
 }

@@ -120,9 +120,11 @@ export function fromPerBucket(bounds: readonly number[], perBucket: readonly num
 }
 
 /**
- * φ-quantile of a classic histogram with Prometheus `histogram_quantile` semantics:
- * - q < 0 → -Infinity, q > 1 → +Infinity, q NaN → NaN;
- * - NaN when there is no finite bound or no observation (the +Inf count is 0), or the layout is invalid;
+ * φ-quantile of a classic histogram with Prometheus `histogram_quantile` semantics (promql/quantile.go
+ * `bucketQuantile`). This is Vigil's only implementation: the SLO read model (src/slo/math/histogram.ts)
+ * calls it and reports NaN as null. Special cases, in the order they are checked:
+ * - q NaN → NaN; q < 0 → -Infinity; q > 1 → +Infinity (even on an empty histogram, as Prometheus);
+ * - NaN when there is no finite bound or no observation (the +Inf count is 0: empty input), or the layout is invalid;
  * - cumulative counts are made monotonic first (running maximum), as Prometheus does;
  * - rank = q × total; the bucket is the first whose cumulative count is >= rank;
  * - a rank in the +Inf bucket returns the highest finite bound;
@@ -139,30 +141,25 @@ export function histogramQuantile(q: number, h: HistogramBuckets): number {
   const { bounds, counts } = h;
   const n = bounds.length;
   if (n === 0 || counts.length !== n + 1) return NaN;
-  // Running maximum = Prometheus' ensureMonotonic.
-  const cum = new Array<number>(n + 1);
-  let max = 0;
-  for (let i = 0; i <= n; i++) {
-    const c = counts[i];
-    if (c > max) max = c;
-    cum[i] = max;
-  }
-  const total = cum[n];
+  // Cumulative counts made monotonic by a running maximum = Prometheus' ensureMonotonic; computed on
+  // the fly (no copy: the SLO read model calls this for every entity of every answer).
+  let total = 0;
+  for (let i = 0; i <= n; i++) if (counts[i] > total) total = counts[i];
   if (!(total > 0)) return NaN;
   const rank = q * total;
   let b = 0;
-  if (rank === 0) {
-    while (b < n && cum[b] === 0) b++;
-  } else {
-    while (b < n && cum[b] < rank) b++;
+  let before = 0;
+  let at = 0;
+  for (; b < n; b++) {
+    at = counts[b] > before ? counts[b] : before;
+    if (rank === 0 ? at > 0 : at >= rank) break;
+    before = at;
   }
   if (b === n) return bounds[n - 1];
   if (b === 0 && bounds[0] <= 0) return bounds[0];
   const start = b === 0 ? 0 : bounds[b - 1];
   const end = bounds[b];
-  const before = b === 0 ? 0 : cum[b - 1];
-  const count = cum[b] - before;
-  return start + (end - start) * ((rank - before) / count);
+  return start + (end - start) * ((rank - before) / (at - before));
 }
 
 export interface MergedHistogram extends HistogramBuckets {

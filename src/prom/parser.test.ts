@@ -10,6 +10,7 @@ import {
   type Labels,
   type MetricType,
 } from './parser.js';
+import { seededRandom } from '../simulate/random.js';
 
 /** Collect what the visitor sees. */
 function visit(text: string, opts: Parameters<typeof parseExposition>[2] = {}) {
@@ -382,16 +383,7 @@ describe('visitor conveniences', () => {
 // -----------------------------------------------------------------------------------------------
 // Fuzz-ish robustness: random and mutated inputs must never crash (non-ParseError) or hang.
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const SEED_DOC = [
   '# HELP a_seconds Help with \\n and \\\\.',

@@ -3,7 +3,7 @@
  * and 8 ingress routes, a call graph, and per-service traffic character. Pod names and IPs are derived
  * from the seed.
  */
-import { ingressRouteRouteNames } from '../traefik/naming.js';
+import { ingressRouteRouteNames } from '../traefik/index.js';
 import { hash32, Rng } from './random.js';
 
 export interface ServiceDef {

@@ -33,6 +33,12 @@ export function hash32(...parts: (number | string)[]): number {
   return h >>> 0;
 }
 
+/** A seeded uniform [0, 1) source as a plain function: the same sequence as `new Rng(seed).next()`. */
+export function seededRandom(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
+}
+
 /** mulberry32: uniform [0, 1). */
 export class Rng {
   private s: number;

@@ -5,7 +5,9 @@
  *
  * Configuration (slo.*): rawRetention (48h), hourlyRetention (90d: hourly and daily rollups, snapshot
  * idempotency keys, route mappings), statusRetention (180d), rollupInterval (1m: the rollup job; the
- * status job runs at max(rollupInterval, 1m)), minBurnRequests (100).
+ * status job runs at max(rollupInterval, 1m)), minBurnRequests (100), minStatusRequests (100) and
+ * minCoveredTime (10m): the sample a status needs (below it: insufficient_data). Retentions are checked
+ * against the reads they feed at start (src/slo/math/retention.ts: refused or warned, naming the keys).
  *
  * Jobs (each under the scheduler's lease, so one replica runs it; and each transaction under a
  * PostgreSQL advisory lock / the SQLite write lock, so even two runs at once cannot double-count):
@@ -15,7 +17,8 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { VigilConfig } from '../config/schema.js';
-import { parseDuration } from '../config/load.js';
+import { ConfigError, parseDuration } from '../config/load.js';
+import { checkRetention } from './math/retention.js';
 import type { ModuleContext, VigilModule } from '../platform/module.js';
 import type { JobSpec } from '../platform/scheduler.js';
 import type { SqlStore } from '../platform/backends/sql/db.js';
@@ -23,6 +26,9 @@ import { registerSloRoutes } from './server/http.js';
 import { DEFAULT_TARGET, SloQueries } from './server/query.js';
 import { SloRepository } from './server/repository.js';
 import { sloMigrations } from './server/tables.js';
+import { isDataError, listQuarantine, quarantineMigration, sweepCluster } from './server/quarantine.js';
+import { writeTx, LOCK_ROLLUP } from './server/tx.js';
+import { quarantineCounter } from '../platform/quarantine.js';
 
 /** Unrolled snapshots above which /readyz reports the SLO module degraded. */
 const ROLLUP_BACKLOG_DEGRADED = 1000;
@@ -47,20 +53,23 @@ export function sloSettings(config: VigilConfig) {
     statusRetentionMs: parseDuration(config.slo.statusRetention),
     rollupIntervalMs: parseDuration(config.slo.rollupInterval),
     minBurnRequests: config.slo.minBurnRequests,
+    minStatus: { requests: config.slo.minStatusRequests, coveredSeconds: parseDuration(config.slo.minCoveredTime) / 1000 },
   };
 }
 
 export function sloServices(sql: SqlStore, config: VigilConfig, opts: SloModuleOptions = {}): SloServices {
   const repo = new SloRepository(sql);
-  const queries = new SloQueries(repo, { now: opts.now, minBurnRequests: config.slo.minBurnRequests, defaults: DEFAULT_TARGET });
+  const s = sloSettings(config);
+  const queries = new SloQueries(repo, { now: opts.now, minBurnRequests: s.minBurnRequests, minStatus: s.minStatus, rawRetentionMs: s.rawRetentionMs, defaults: DEFAULT_TARGET });
   return { repo, queries };
 }
 
 /** Retention, status and rollup jobs. Exported for tests that run them by hand. */
-export function sloJobs(services: SloServices, config: VigilConfig, ctx: Pick<ModuleContext, 'log'>, opts: SloModuleOptions = {}): JobSpec[] {
+export function sloJobs(services: SloServices, config: VigilConfig, ctx: Pick<ModuleContext, 'log'> & Partial<Pick<ModuleContext, 'metrics'>>, opts: SloModuleOptions = {}): JobSpec[] {
   const s = sloSettings(config);
   const now = opts.now ?? Date.now;
   const { repo, queries } = services;
+  const quarantined = ctx.metrics ? quarantineCounter(ctx.metrics) : undefined;
   return [
     {
       name: 'slo-rollup',
@@ -70,6 +79,10 @@ export function sloJobs(services: SloServices, config: VigilConfig, ctx: Pick<Mo
       async run(signal) {
         const r = await repo.rollupAll(signal);
         if (r.snapshots) ctx.log.debug({ snapshots: r.snapshots, rows: r.rows }, 'slo rollup');
+        if (r.quarantined?.length) {
+          quarantined?.inc({ job: 'slo-rollup' }, r.quarantined.length);
+          ctx.log.error({ snapshots: r.quarantined }, 'slo rollup quarantined snapshots it cannot roll up (see /readyz)');
+        }
       },
     },
     {
@@ -88,10 +101,32 @@ export function sloJobs(services: SloServices, config: VigilConfig, ctx: Pick<Mo
       intervalMs: Math.max(s.rollupIntervalMs, 60_000),
       timeoutMs: 5 * 60_000,
       async run(signal) {
+        const failed: string[] = [];
+        let firstError: unknown;
         for (const cluster of await repo.clusterIds()) {
           if (signal.aborted) break;
-          await queries.recordStatuses(cluster);
+          try {
+            await queries.recordStatuses(cluster);
+          } catch (err) {
+            // One cluster's failure does not hold up the others. An unreadable row is set aside and
+            // the cluster evaluated again.
+            let last = err;
+            if (isDataError(err)) {
+              const moved = await writeTx(repo.store, LOCK_ROLLUP, (db) => sweepCluster(db, 'slo-status', cluster, now()));
+              if (moved.length) {
+                quarantined?.inc({ job: 'slo-status' }, moved.length);
+                ctx.log.error({ cluster, rows: moved }, 'slo status quarantined rows it cannot read (see /readyz)');
+                last = await queries.recordStatuses(cluster).then(() => null, (e: unknown) => e);
+              }
+            }
+            if (last) {
+              ctx.log.error({ cluster, err: last }, 'slo status evaluation failed');
+              failed.push(cluster);
+              firstError ??= last;
+            }
+          }
         }
+        if (failed.length) throw new Error(`status evaluation failed for cluster(s) ${failed.join(', ')}: ${(firstError as Error)?.message ?? String(firstError)}`);
       },
     },
   ];
@@ -110,8 +145,11 @@ export function sloModule(_config: VigilConfig, opts: SloModuleOptions = {}): Vi
   };
   return {
     name: 'slo',
-    migrations: sloMigrations,
+    migrations: [...sloMigrations, quarantineMigration],
     routes(app, ctx) {
+      const retention = checkRetention(sloSettings(ctx.config));
+      if (retention.errors.length) throw new ConfigError(retention.errors.join('; '), retention.errors[0].slice(0, retention.errors[0].indexOf(' ')));
+      for (const w of retention.warnings) ctx.log.warn(w);
       const s = services(ctx);
       const snapshotsTotal =
         (ctx.metrics.getSingleMetric('vigil_slo_snapshots_total') as Counter<'outcome'> | undefined) ??
@@ -140,6 +178,13 @@ export function sloModule(_config: VigilConfig, opts: SloModuleOptions = {}): Vi
           const r = (await ctx.sql.db.selectFrom('slo_snapshots').select((eb) => eb.fn.countAll().as('n')).where('rolled', '=', 0).executeTakeFirst()) as { n: number } | undefined;
           const n = Number(r?.n ?? 0);
           return n > ROLLUP_BACKLOG_DEGRADED ? { ok: true, degraded: true, detail: `${n} snapshots wait for the rollup job` } : { ok: true, detail: `${n} snapshots to roll up` };
+        },
+        // Degraded while rows the jobs could not process sit in slo_quarantine (an operator deletes them).
+        'slo:quarantine': async () => {
+          const q = await listQuarantine(ctx.sql.db);
+          if (!q.total) return { ok: true, detail: 'no quarantined rows' };
+          const list = q.rows.map((r) => `#${r.id} ${r.job} ${r.ref}: ${r.reason}`).join('; ');
+          return { ok: true, degraded: true, detail: `${q.total} row(s) quarantined in slo_quarantine: ${list}${q.total > q.rows.length ? '; …' : ''}` };
         },
       };
     },

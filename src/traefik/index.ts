@@ -1,11 +1,18 @@
 /**
- * Traefik knowledge, pure: rule parsing and validation (v2 and v3 syntax), rule evaluation against a
- * request, the (domain, path) pairs a rule serves, the router/service names Traefik's metrics use,
- * and route mappings from IngressRoute / Ingress manifests.
+ * The public surface of src/traefik (pure Traefik knowledge): what other modules import. Route
+ * mappings from IngressRoute / Ingress manifests and the router/service names Traefik's metrics
+ * use (the SLO agent, the simulator), and which router serves a request and why (`vigil routes
+ * match`). Rule parsing, matching and the Go regexp engine stay behind it.
  */
-export * from './rule-parser.js';
-export * from './rule-match.js';
-export * from './routes-of-rule.js';
-export * from './naming.js';
-export * from './manifests.js';
-export { GoRegexpSyntaxError, compileGoRegexp, checkGoRegexp } from './go-regexp.js';
+export { routeMappingsFromObjects, routeMappingsFromYaml, ManifestError, type RouteMapping, type RouteMappingOptions } from './manifests.js';
+export { ingressRouteRouteNames } from './naming.js';
+export { canonicalHeaderKey, type MatcherVerdict, type RouteRequest } from './rule-match.js';
+export {
+  chooseRoute,
+  routersFromMappings,
+  routersOnEntryPoint,
+  type ManifestRouter,
+  type RouteChoice,
+  type Router,
+  type RouterVerdict,
+} from './route-choice.js';

@@ -8,7 +8,7 @@
  * the generated pattern contains no `:`. Host templates match case-insensitively (Traefik's fork of
  * mux, containous/mux#6, see traefik/traefik#3930).
  */
-import { compileGoRegexp, GoRegexpSyntaxError, quoteMeta } from './go-regexp.js';
+import { compileGoRegexp, GoRegexpSyntaxError, quoteMeta, type GoRegexp } from './regexp.js';
 
 export type MuxTemplateType = 'host' | 'path' | 'prefix' | 'query';
 
@@ -24,7 +24,7 @@ export interface MuxRegexp {
   type: MuxTemplateType;
   /** The Go pattern mux builds. */
   goPattern: string;
-  regexp: RegExp;
+  regexp: GoRegexp;
   /** Host only: strip `:port` from the request host before matching. */
   wildcardHostPort: boolean;
   varNames: string[];
@@ -49,11 +49,11 @@ function braceIndices(s: string): number[] {
   return idxs;
 }
 
-function compile(pattern: string, ignoreCase: boolean): RegExp {
+function compile(pattern: string, ignoreCase: boolean): GoRegexp {
   try {
     return compileGoRegexp(pattern, { ignoreCase });
   } catch (e) {
-    if (e instanceof GoRegexpSyntaxError) throw new MuxTemplateError(`error parsing regexp: ${e.message}`);
+    if (e instanceof GoRegexpSyntaxError) throw new MuxTemplateError(e.message);
     throw e;
   }
 }

@@ -17,7 +17,7 @@
  *    with `{var}`) yield their literal leading part as the prefix, with the pattern in `pathRegexp`;
  *  - no host → `domain` undefined (the caller falls back, e.g. to the service name); no path → `/`.
  */
-import { compileGoRegexp, GoRegexpSyntaxError } from './go-regexp.js';
+import { compileGoRegexp, GoRegexpSyntaxError } from './regexp.js';
 import { muxMatch, newMuxRegexp, MuxTemplateError, type MuxRegexp } from './mux-template.js';
 import {
   parseExpression,

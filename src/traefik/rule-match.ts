@@ -19,10 +19,10 @@
  *    Query (v2): mux query templates, checked against the first occurrence of each key.
  *  - ClientIP: the remote address (host of host:port, or the whole value), IP or CIDR; v2 takes many.
  */
-import { compileGoRegexp } from './go-regexp.js';
+import { compileGoRegexp } from './regexp.js';
 import { checkerContains, newIPChecker, remoteAddrIP, splitHostPort } from './ip.js';
 import { muxMatch } from './mux-template.js';
-import { muxRegexpsOf, parseRule, type MatcherNode, type RuleNode, type RuleSyntax } from './rule-parser.js';
+import { formatRule, muxRegexpsOf, parseRule, type MatcherNode, type RuleNode, type RuleSyntax } from './rule-parser.js';
 
 export interface RouteRequest {
   /** Request host as received (Host header, or the authority of an absolute-form URL); port allowed. */
@@ -52,11 +52,28 @@ interface Req {
 
 type Fn = (req: Req) => boolean;
 
+/** How one matcher of a rule fared against a request. */
+export interface MatcherVerdict {
+  /** The matcher as a canonical rule fragment, e.g. ``PathPrefix(`/api`)``. */
+  matcher: string;
+  /** The matcher sits under an odd number of `!`: the rule needs it NOT to match. */
+  negated: boolean;
+  matched: boolean;
+}
+
 export interface CompiledRule {
   readonly rule: string;
   readonly syntax: RuleSyntax;
   readonly ast: RuleNode;
   match(req: RouteRequest): boolean;
+  /** Every matcher of the rule, in rule order, with its own result: why the rule matched or not. */
+  explain(req: RouteRequest): MatcherVerdict[];
+}
+
+interface Leaf {
+  matcher: string;
+  negated: boolean;
+  fn: Fn;
 }
 
 const HEADER_TOKEN = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]*$/;
@@ -279,22 +296,25 @@ function compileMatcherV2(m: MatcherNode): Fn {
   }
 }
 
-function compileNode(node: RuleNode, syntax: RuleSyntax): Fn {
+function compileNode(node: RuleNode, syntax: RuleSyntax, leaves: Leaf[], negated = false): Fn {
   switch (node.type) {
-    case 'matcher':
-      return syntax === 'v2' ? compileMatcherV2(node) : compileMatcherV3(node);
+    case 'matcher': {
+      const fn = syntax === 'v2' ? compileMatcherV2(node) : compileMatcherV3(node);
+      leaves.push({ matcher: formatRule(node), negated, fn });
+      return fn;
+    }
     case 'not': {
-      const f = compileNode(node.operand, syntax);
+      const f = compileNode(node.operand, syntax, leaves, !negated);
       return (req) => !f(req);
     }
     case 'and': {
-      const l = compileNode(node.left, syntax);
-      const r = compileNode(node.right, syntax);
+      const l = compileNode(node.left, syntax, leaves, negated);
+      const r = compileNode(node.right, syntax, leaves, negated);
       return (req) => l(req) && r(req);
     }
     case 'or': {
-      const l = compileNode(node.left, syntax);
-      const r = compileNode(node.right, syntax);
+      const l = compileNode(node.left, syntax, leaves, negated);
+      const r = compileNode(node.right, syntax, leaves, negated);
       return (req) => l(req) || r(req);
     }
   }
@@ -319,12 +339,17 @@ function digest(req: RouteRequest): Req {
 export function compileRule(rule: string | RuleNode, options: { syntax?: RuleSyntax } = {}): CompiledRule {
   const syntax = options.syntax ?? 'v3';
   const ast = typeof rule === 'string' ? parseRule(rule, { syntax }) : rule;
-  const fn = compileNode(ast, syntax);
+  const leaves: Leaf[] = [];
+  const fn = compileNode(ast, syntax, leaves);
   return {
     rule: typeof rule === 'string' ? rule : '',
     syntax,
     ast,
     match: (req) => fn(digest(req)),
+    explain: (req) => {
+      const d = digest(req);
+      return leaves.map((l) => ({ matcher: l.matcher, negated: l.negated, matched: l.fn(d) }));
+    },
   };
 }
 

@@ -19,7 +19,7 @@
  *
  * The AST keeps `!` as a `not` node; toTraefikTree() applies De Morgan like Traefik's rules.Tree.
  */
-import { checkGoRegexp, GoRegexpSyntaxError } from './go-regexp.js';
+import { compileGoRegexp, GoRegexpSyntaxError } from './regexp.js';
 import { newIPChecker } from './ip.js';
 import { checkUniqueVars, MuxTemplateError, newMuxRegexp, type MuxRegexp } from './mux-template.js';
 
@@ -488,7 +488,7 @@ function validateMatcher(node: MatcherNode, syntax: RuleSyntax, rule: string): v
   }
   const regexpArg = (k: number) => {
     try {
-      checkGoRegexp(node.args[k]);
+      compileGoRegexp(node.args[k]);
     } catch (e) {
       if (e instanceof GoRegexpSyntaxError) fail('invalid-arg', `invalid regexp for ${node.name}: ${e.message}`, node.argPos[k]);
       throw e;

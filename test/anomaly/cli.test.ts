@@ -42,16 +42,46 @@ describe('vigil anomaly', () => {
     io.now = () => Date.now();
   });
 
-  const run = async (...args: string[]) => {
+  const runWith = async (auth: string[], ...args: string[]) => {
     const program = new Command('vigil').exitOverride();
     registerAnomalyCommands(program);
     for (const c of program.commands.flatMap((x) => [x, ...x.commands])) c.exitOverride().configureOutput({ writeErr: (s) => void (err += s), writeOut: (s) => void (out += s) });
-    await program.parseAsync(['node', 'vigil', 'anomaly', ...args, '--server', t.url, '--token', t.tokens.admin]);
+    await program.parseAsync(['node', 'vigil', 'anomaly', ...args, '--server', t.url, ...auth]);
   };
+  const run = (...args: string[]) => runWith(['--token', t.tokens.admin], ...args);
+
+  it('uses VIGIL_ADMIN_TOKEN when neither --token nor VIGIL_TOKEN is given', async () => {
+    const saved = { admin: process.env.VIGIL_ADMIN_TOKEN, token: process.env.VIGIL_TOKEN };
+    delete process.env.VIGIL_TOKEN;
+    process.env.VIGIL_ADMIN_TOKEN = t.tokens.admin;
+    try {
+      await runWith(['--data-dir', mkdtempSync(path.join(tmpdir(), 'vigil-cli-'))], 'check', '--service', 'checkout', '--endpoint', 'POST /checkout', '--duration-ms', '120', '--hour', '14', '--day-type', 'weekday', '--json');
+      expect(JSON.parse(out)).toMatchObject({ isAnomaly: false, threshold: 312 });
+    } finally {
+      if (saved.admin === undefined) delete process.env.VIGIL_ADMIN_TOKEN;
+      else process.env.VIGIL_ADMIN_TOKEN = saved.admin;
+      if (saved.token !== undefined) process.env.VIGIL_TOKEN = saved.token;
+    }
+  });
+
+  it('says what a verdict rests on, and "cannot determine" has its own exit code (4)', async () => {
+    try {
+      await run('check', '--service', 'checkout', '--endpoint', 'POST /checkout', '--duration-ms', '120', '--hour', '14', '--day-type', 'weekday');
+      expect(out).toMatch(/\nbased on 60 traces, baseline updated \d+ s ago\n/);
+      expect(process.exitCode ?? 0).toBe(0);
+      await run('check', '--service', 'ghost', '--endpoint', 'GET /', '--duration-ms', '1');
+      expect(process.exitCode).toBe(4);
+      process.exitCode = 0;
+      await run('check', '--service', 'checkout', '--endpoint', 'POST /checkout', '--duration-ms', '5000', '--hour', '14', '--day-type', 'weekday', '--fail-on-anomaly');
+      expect(process.exitCode).toBe(3);
+    } finally {
+      process.exitCode = 0;
+    }
+  });
 
   it('check prints the verdict and its explanation; --json gives the API answer', async () => {
     await run('check', '--service', 'checkout', '--endpoint', 'POST /checkout', '--duration-ms', '400', '--at', String(WED_14_TAIPEI + 60_000));
-    expect(out).toMatch(/^ANOMALY: checkout POST \/checkout 400 ms at weekday 14:00 Asia\/Taipei, threshold 312 ms \(exact baseline\)\n400 ms is above 312 ms/);
+    expect(out).toMatch(/^ANOMALY: checkout POST \/checkout 400 ms at weekday 14:00 Asia\/Taipei, threshold 312 ms \(exact baseline\)\nbased on 60 traces, baseline updated \d+ s ago\n400 ms is above 312 ms/);
     out = '';
     await run('check', '--service', 'checkout', '--endpoint', 'POST /checkout', '--duration-ms', '120', '--hour', '14', '--day-type', 'weekday', '--json');
     expect(JSON.parse(out)).toMatchObject({ isAnomaly: false, threshold: 312 });
@@ -123,7 +153,9 @@ describe('vigil anomaly', () => {
     const program = new Command('vigil').exitOverride();
     registerAnomalyCommands(program);
     await program.parseAsync(['node', 'vigil', 'anomaly', 'list', '--server', t.url, '--data-dir', dataDir, '--service', 'checkout']);
-    expect(out).toMatch(/DETECTED\s+SERVICE\s+ENDPOINT\s+MS\s+THRESHOLD\s+TRACE/);
+    // times in the server's zone, named (not UTC without a name)
+    expect(out).toMatch(/DETECTED \(Asia\/Taipei\)\s+SERVICE\s+ENDPOINT\s+MS\s+THRESHOLD\s+TRACE/);
+    expect(out).toMatch(/\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+checkout/);
     expect(out).toMatch(/checkout\s+POST \/checkout\s+7000\s+312/);
   });
 });

@@ -10,7 +10,7 @@ describe('anomaly settings', () => {
   it('defaults follow the seed: factor 2, k 10, 50 samples, Asia/Taipei, 30 s baselines, no Tempo, no webhook', () => {
     const s = settings();
     expect(s.rule).toMatchObject({ factor: 2, k: 10, minSamples: 50, timeZone: 'Asia/Taipei', weekendDays: [0, 6] });
-    expect(s).toMatchObject({ windowSize: 1000, seenTtlMs: 6 * 3600_000, baselineIntervalMs: 30_000, baselineBatch: 500, tempo: null, webhook: null, retentionMs: 30 * 86_400_000 });
+    expect(s).toMatchObject({ windowSize: 1000, seenTtlMs: 25 * 3600_000, learnHeldAfterMs: 3600_000, baselineIntervalMs: 30_000, baselineBatch: 500, tempo: null, webhook: null, retentionMs: 30 * 86_400_000 });
     expect(s.normalize('GET /users/123')).toBe('GET /users/{id}');
   });
 
@@ -29,9 +29,19 @@ describe('anomaly settings', () => {
       client: { baseUrl: 'http://tempo:3200', tenant: 'team-a', auth: { type: 'basic', username: 'u', password: 'p' }, limit: 1000, q: '{ status = error }', tags: undefined },
       pollIntervalMs: 30_000,
       lookbackMs: 120_000,
+      maxCatchUpMs: 25 * 3600_000 - 120_000,
     });
     expect(s.webhook).toEqual({ url: 'https://hooks.example/x', minIntervalMs: 600_000, retries: 3 });
     expect(settings({ 'anomaly.tempo.url': 'http://t', 'anomaly.tempo.username': 'u', 'anomaly.tempo.bearerToken': 'tok' }).tempo?.client.auth).toEqual({ type: 'bearer', token: 'tok' });
+  });
+
+  it('ties the Tempo catch-up to the replay horizon (seenTtl), so a catch-up never learns a trace twice', () => {
+    const s = settings({ 'anomaly.tempo.url': 'http://tempo:3200', 'anomaly.seenTtl': '48h', 'anomaly.tempo.lookback': '5m' });
+    expect(s.seenTtlMs).toBe(48 * 3600_000);
+    expect(s.tempo?.maxCatchUpMs).toBe(48 * 3600_000 - 300_000);
+    // every trace a catch-up can reach back to is still remembered
+    expect(s.tempo!.maxCatchUpMs + s.tempo!.lookbackMs).toBeLessThanOrEqual(s.seenTtlMs);
+    expect(() => settings({ 'anomaly.tempo.url': 'http://tempo:3200', 'anomaly.seenTtl': '1m' })).toThrow(/anomaly\.seenTtl.*anomaly\.tempo\.lookback/);
   });
 
   it.each([

@@ -23,7 +23,7 @@ for (const c of sqlCases()) {
     let extra: any;
     it('applies versioned migrations once, and again is a no-op', async () => {
       const first = await migrate(store, [platformMigrations]);
-      expect(first).toEqual(['platform/001_tokens', 'platform/002_leases']);
+      expect(first).toEqual(['platform/001_tokens', 'platform/002_leases', 'platform/003_token_hash_index']);
       expect(await migrate(store, [platformMigrations])).toEqual([]);
       extra = { module: 'zz', migrations: [{ id: '001_t', up: async (db: SqlStore['db']) => void (await db.schema.createTable('zz_t').addColumn('id', 'integer').execute()) }] };
       expect(await migrate(store, [platformMigrations, extra])).toEqual(['zz/001_t']);

@@ -199,6 +199,8 @@ describe.skipIf(!haveChromium)('Anomalies page on live simulator data', () => {
     const text = (await verdict.locator('.verdict-text').textContent())!;
     expect(text).toMatch(/^30000 ms is above [\d.]+ ms = max\(.*\), learned from .*: anomalous \([\d.]+× the usual p95\); look at what checkout POST \/checkout was waiting on at that time\.$/);
     await expect(verdict.locator('.verdict-head').textContent()).resolves.toMatch(/checkout · POST \/checkout · (weekday|weekend) \d\d:00 \(Asia\/Taipei\)/);
+    // what the verdict rests on: its sample count and how fresh the baseline is
+    await expect(verdict.getByTestId('check-basis').textContent()).resolves.toMatch(/^Based on [\d,]+ traces · baseline updated \d+ (s|min) ago$/);
     const facts = await verdict.locator('dl.facts').textContent();
     expect(facts).toMatch(/Baselinep50 .* · p95 .* · MAD .* · [\d,]+ samples/);
     expect(facts).toMatch(/Rulemax\(2 × p95 = .*, p50 \+ 10 × MAD = .*\)/);
@@ -222,7 +224,7 @@ describe.skipIf(!haveChromium)('Anomalies page on live simulator data', () => {
     await page.locator('.check-panel').getByRole('alert').filter({ hasText: 'Duration must be a number of milliseconds, 0 or more.' }).waitFor();
   });
 
-  it('clicking a heatmap cell pins the check to that hour and day type', async () => {
+  it('clicking a heatmap cell pins the check to that hour and day type and runs it', async () => {
     const form = page.locator('form.check-form');
     const heatmap = page.getByRole('img', { name: 'p95 heatmap of checkout POST /checkout' });
     await form.getByLabel('Duration (ms)').fill('');
@@ -245,13 +247,52 @@ describe.skipIf(!haveChromium)('Anomalies page on live simulator data', () => {
     const prefilled = Number(await form.getByLabel('Duration (ms)').inputValue());
     expect(prefilled, 'the duration is prefilled with 2.5 × the cell p95').toBeGreaterThan(0);
 
-    await form.getByRole('button', { name: 'Check' }).click();
+    // The click itself answers for that bucket: the previous verdict (the form's last check) is not left on screen.
     const verdict = page.getByTestId('check-result');
     await verdict.locator('.verdict-head', { hasText: `${bucket![1]} ${bucket![2]}:00` }).waitFor();
     // 2.5 × p95 is above the 2 × p95 threshold unless MAD dominates: either way the verdict explains itself.
     await expect(verdict.locator('.badge').textContent()).resolves.toMatch(/^(Anomaly|Normal)$/);
     await expect(verdict.locator('.verdict-text').textContent()).resolves.toMatch(/ ms is (above|within) [\d.]+ ms = max\(/);
     await expect(verdict.locator('dl.facts').textContent()).resolves.toContain('exact hour bucket');
+  });
+
+  it('names the bucket zone for the check form\'s start time (not the browser\'s zone)', async () => {
+    await page.locator('form.check-form').getByText('Started at (Asia/Taipei)').waitFor();
+  });
+
+  it('on a phone (390 px): a menu instead of the sidebar, Sign in on screen, tables scroll in their panels, focus kept in the sign-in dialog', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+    try {
+      const p = await phone.newPage();
+      await p.goto(`${live.url}/anomalies`);
+      await p.getByTestId('anomaly-feed').or(p.getByText('No anomalies detected')).first().waitFor();
+      const nav = p.getByRole('navigation', { name: 'Main' });
+      await expect(nav.isVisible()).resolves.toBe(false);
+      await p.getByTestId('menu-button').click();
+      await nav.getByRole('link', { name: 'Domains' }).waitFor({ state: 'visible' });
+      await p.getByTestId('menu-button').click();
+      await nav.waitFor({ state: 'hidden' });
+
+      const signIn = p.getByRole('button', { name: 'Sign in' });
+      const box = (await signIn.boundingBox())!;
+      expect(box.x + box.width, 'Sign in is inside the 390 px viewport').toBeLessThanOrEqual(390);
+      // the page itself does not scroll sideways; wide tables scroll inside their panel
+      await expect(p.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(390);
+
+      await signIn.click();
+      const dialog = p.getByRole('dialog', { name: 'Sign in to Vigil' });
+      await dialog.waitFor();
+      const inDialog = () => p.evaluate(() => !!document.activeElement?.closest('[role="dialog"]'));
+      for (let i = 0; i < 6; i++) {
+        await p.keyboard.press(i % 2 ? 'Shift+Tab' : 'Tab');
+        await expect(inDialog(), `focus after ${i + 1} Tab presses`).resolves.toBe(true);
+      }
+      await p.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      await p.screenshot({ path: screenshotPath('anomalies-phone.png') });
+    } finally {
+      await phone.close();
+    }
   });
 
   it('threw no uncaught errors', () => {

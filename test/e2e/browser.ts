@@ -3,7 +3,7 @@
  * server serving web/dist, and a build of web/dist when it is missing.
  */
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -36,9 +36,20 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** `npm test` builds first; a bare `vitest run` builds the dashboard here when it is missing. */
 export function ensureWebBuilt(): void {
-  if (existsSync(path.join(webDist, 'index.html'))) return;
-  console.warn('[build] web/dist/index.html missing: running vite build');
+  const index = path.join(webDist, 'index.html');
+  // A dist/ older than any web source would test yesterday's page: rebuild it then too.
+  if (existsSync(index) && newestMtime(path.resolve('web/src')) <= statSync(index).mtimeMs) return;
+  console.warn('[build] web/dist/index.html missing or older than web/src: running vite build');
   execSync('npx vite build --config web/vite.config.ts', { stdio: 'inherit' });
+}
+
+/** The newest modification time of the files under a directory (ms). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
 }
 
 export interface WebServer {

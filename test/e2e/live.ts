@@ -66,6 +66,8 @@ export async function startLive(flags: Record<string, unknown> = {}): Promise<Li
       'agent.interval': '1s',
       'simulate.speed': 20,
       'anomaly.baselineInterval': '2s',
+      // The other pages' tests count the fleet's domains; the faults test turns the demo on.
+      'simulate.faultDemo': false,
       ...flags,
     },
   });

@@ -30,21 +30,13 @@ import type {
   TargetsResponse,
   TimeRange,
 } from '../../web/src/api/types.js';
+import { seededRandom } from '../../src/simulate/random.js';
 
 const NOW = Math.floor(Date.now() / 60_000) * 60_000;
 const STEP: Record<TimeRange, number> = { '1h': 60, '6h': 300, '1d': 900, '7d': 3600, '30d': 21600 };
 const SPAN: Record<TimeRange, number> = { '1h': 3600, '6h': 21600, '1d': 86400, '7d': 604800, '30d': 2592000 };
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 const hash = (s: string) => [...s].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
 
 interface RouteSpec {

@@ -60,6 +60,9 @@ async function stat(page: Page, label: string): Promise<{ value: string; hint: s
 const chart = (page: Page, label: string): Locator => page.locator(`[role="img"][aria-label="${label}"]`);
 const query = (page: Page) => new URL(page.url()).searchParams;
 
+/** Status labels as web/src/format.ts shows them (a demo minutes old is mostly "Too little data"). */
+const STATUS_LABEL: Record<string, string> = { healthy: 'Healthy', warning: 'Warning', critical: 'Critical', insufficient_data: 'Too little data', unknown: 'No data' };
+
 // Domain row columns: name, service, availability, p95, p99, rps, budget, status.
 const COL = { availability: 2, p95: 3, p99: 4, rps: 5, budget: 6, status: 7 } as const;
 
@@ -84,7 +87,7 @@ function expectShown(cells: string[], m: Metrics, status: string, what: string) 
   close(parseMs(cells[COL.p95]), m.p95_latency, Math.max(0.51, m.p95_latency! * 0.006), 'p95');
   close(parseMs(cells[COL.p99]), m.p99_latency, Math.max(0.51, m.p99_latency! * 0.006), 'p99');
   close(parseRps(cells[COL.rps]), m.rps, Math.max(0.0051, m.rps! * 0.05), 'rps');
-  expect(cells[COL.status], `status of ${what}`).toBe({ healthy: 'Healthy', warning: 'Warning', critical: 'Critical', unknown: 'No data' }[status]);
+  expect(cells[COL.status], `status of ${what}`).toBe(STATUS_LABEL[status]);
 }
 
 describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
@@ -149,7 +152,7 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
         expect(parseMs(row[COL.p99]), `p99 "${row[COL.p99]}" of ${d.domain}`).toBeGreaterThanOrEqual(parseMs(row[COL.p95])!);
         expect(parseRps(row[COL.rps]), `rps "${row[COL.rps]}" of ${d.domain}`).not.toBeNull();
         expect(row[COL.budget]).toMatch(/^-?\d+(\.\d)?%$/);
-        expect(row[COL.status]).toMatch(/^(Healthy|Warning|Critical|No data)$/);
+        expect(row[COL.status]).toMatch(/^(Healthy|Warning|Critical|Too little data|No data)$/);
       }
       // Each path names the service behind it.
       for (const r of d.routes) expect(r.cells[1]).toMatch(/^[a-z-]+\/[a-z-]+$/);
@@ -160,7 +163,8 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
     // Fleet summary cards.
     await expect(stat(page, 'Domains')).resolves.toEqual({ value: '3', hint: '8 paths' });
     const counts = await Promise.all(['Healthy', 'Warning', 'Critical'].map(async (l) => Number((await stat(page, l)).value)));
-    expect(counts.reduce((a, b) => a + b, 0)).toBe(3);
+    const thin = (await readTree(page)).filter((d) => d.status === 'insufficient_data').length;
+    expect(counts.reduce((a, b) => a + b, 0) + thin).toBe(3);
     expect(parsePct((await stat(page, 'Avg availability')).value)).toBeGreaterThan(0);
     await expect(page.locator('.footnote').textContent()).resolves.toContain('Cluster local');
 
@@ -273,12 +277,13 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
 
     // Status filter: pick a status some path shows, then only such paths are listed.
     const present = new Set((await readTree(page)).flatMap((d) => d.routes.map((r) => r.status)));
-    const status = (['healthy', 'critical', 'warning'] as const).find((s) => present.has(s))!;
+    const status = (['healthy', 'critical', 'warning', 'insufficient_data'] as const).find((s) => present.has(s))!;
     expect(status, 'some path has a status').toBeDefined();
+    const label = STATUS_LABEL[status];
     const group = page.getByRole('radiogroup', { name: 'Status filter' });
-    await group.getByRole('radio', { name: status[0].toUpperCase() + status.slice(1) }).click();
+    await group.getByRole('radio', { name: label }).click();
     expect(query(page).get('status')).toBe(status);
-    await expect(group.getByRole('radio', { name: status[0].toUpperCase() + status.slice(1) }).getAttribute('aria-checked')).resolves.toBe('true');
+    await expect(group.getByRole('radio', { name: label }).getAttribute('aria-checked')).resolves.toBe('true');
     tree = await readTree(page);
     expect(tree.length).toBeGreaterThan(0);
     for (const d of tree) {
@@ -301,7 +306,7 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
     expect((await stat(page, 'Availability')).hint).toMatch(/^target [\d.]+%$/);
     expect(parseMs((await stat(page, 'P95 latency')).value)).toBeGreaterThan(0);
     expect(parseRps((await stat(page, 'Traffic')).value)).toBeGreaterThan(0);
-    const requests = Number((await stat(page, 'Traffic')).hint.replace(/[^\d]/g, ''));
+    const requests = Number(/([\d,]+) requests/.exec((await stat(page, 'Traffic')).hint)?.[1].replace(/,/g, ''));
     expect(requests, 'requests counted over the range').toBeGreaterThan(0);
 
     const tabs = page.getByRole('tablist', { name: 'Path' });
@@ -418,11 +423,13 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
     for (const r of services.filter((x) => DEMO_SERVICES.includes(x[0]))) {
       expect(parseRps(r[1]), `rps of ${r[0]}`).toBeGreaterThan(0);
       expect(parseMs(r[3]), `p95 of ${r[0]}`).toBeGreaterThan(0);
-      expect(r[7]).toMatch(/^(Healthy|Warning|Critical|No data)$/);
+      expect(r[7]).toMatch(/^(Healthy|Warning|Critical|Too little data|No data)$/);
     }
     const s = await stat(page, 'Services');
-    expect(Number(s.value)).toBe(services.length);
-    expect(Number(/^(\d+) edges$/.exec(s.hint)?.[1])).toBeGreaterThanOrEqual(13); // the demo's 13 service-to-service calls
+    // The ingress is listed as a source, not counted as a service.
+    expect(Number(s.value)).toBe(services.filter((r) => r[7] !== 'Source').length);
+    expect(s.hint).toMatch(/ · 1 source$/);
+    expect(Number(/^(\d+) edges/.exec(s.hint)?.[1])).toBeGreaterThanOrEqual(13); // the demo's 13 service-to-service calls
 
     // The graph: one coloured circle per service. Hover a node to read its name, click it, land on its page.
     const graph = chart(page, 'Service mesh topology');
@@ -463,7 +470,7 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
     await settled(page);
 
     expect(parseRps((await stat(page, 'Traffic')).value)).toBeGreaterThan(0);
-    expect(Number((await stat(page, 'Traffic')).hint.replace(/[^\d]/g, ''))).toBeGreaterThan(0);
+    expect(Number(/([\d,]+) requests/.exec((await stat(page, 'Traffic')).hint)?.[1].replace(/,/g, ''))).toBeGreaterThan(0);
     const p50 = parseMs((await stat(page, 'P50')).value)!;
     const p95 = parseMs((await stat(page, 'P95')).value)!;
     expect(p50).toBeGreaterThan(0);
@@ -502,6 +509,102 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
     await page.getByRole('heading', { level: 1, name: /shop\.example\.com/ }).waitFor();
     expect(query(page).get('path')).toBe('/checkout');
     await expect(page.getByRole('tab', { name: '/checkout' }).getAttribute('aria-selected')).resolves.toBe('true');
+  });
+
+  it('every SLO page fires its first request once, with the cluster', async () => {
+    const fresh = await context.newPage();
+    const reads: string[] = [];
+    fresh.on('request', (r) => {
+      const u = new URL(r.url());
+      if (/^\/api\/v2\/slo\/(domains|mesh)/.test(u.pathname)) reads.push(u.pathname + u.search);
+    });
+    try {
+      for (const [path, api] of [
+        ['/slo/domains', '/api/v2/slo/domains'],
+        ['/slo/mesh', '/api/v2/slo/mesh/topology'],
+        ['/slo/domains/shop.example.com', '/api/v2/slo/domains/shop.example.com'],
+        ['/slo/mesh/shop/checkout', '/api/v2/slo/mesh/services/shop/checkout'],
+      ]) {
+        reads.length = 0;
+        await fresh.goto(`${live.url}${path}`);
+        await fresh.getByRole('heading', { level: 1 }).waitFor();
+        await settled(fresh);
+        await fresh.waitForFunction(() => new URLSearchParams(location.search).get('cluster_id') === 'local');
+        await settled(fresh);
+        // was two: one without cluster_id (400 with several clusters), one with it
+        expect(reads, `${path} on first load`).toEqual([`${api}?cluster_id=local&time_range=1d`]);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('Domain detail: the status says what it is based on, and the Traffic card is requests over covered time', async () => {
+    const answer = page.waitForResponse((r) => r.url().includes('/api/v2/slo/domains/shop.example.com?') && r.url().includes('time_range=1h'));
+    await page.goto(`${live.url}/slo/domains/shop.example.com?time_range=1h`);
+    const body = (await (await answer).json()) as {
+      status: string;
+      status_minimum: { requests: number; covered_seconds: number };
+      covered_seconds: number;
+      summary: { rps: number; total_requests: number; covered_seconds: number; current_rps: number | null };
+    };
+    await settled(page);
+    const basis = (await page.getByTestId('status-basis').textContent())!.trim();
+    expect(basis).toMatch(/^based on \d+(\.\d)? (s|min|h) \/ [\d,]+ requests$/);
+    // The demo has run for minutes: the status is judged only past the minimum, else it says so.
+    const thin = body.summary.covered_seconds < body.status_minimum.covered_seconds || body.summary.total_requests < body.status_minimum.requests;
+    expect(body.status === 'insufficient_data').toBe(thin);
+    const badge = (await page.locator('h1 .badge').first().textContent())!.trim();
+    expect(badge).toBe(STATUS_LABEL[body.status]);
+    // Rate = requests / covered seconds (not / 3 600 s of a 1h range the demo has not run for yet).
+    expect(body.summary.covered_seconds).toBeLessThan(3600);
+    expect(body.summary.rps).toBeCloseTo(body.summary.total_requests / body.summary.covered_seconds, 2);
+    const card = await stat(page, 'Traffic');
+    expect(parseRps(card.value)).toBeCloseTo(body.summary.rps, body.summary.rps >= 10 ? 0 : 1);
+    expect(card.hint).toMatch(/^now [\d.k]+\/s · [\d,]+ requests in \d+(\.\d)? (s|min|h)$/);
+  });
+
+  it('Mesh: the ingress is a source with its outbound traffic; positions and zoom survive a refresh', async () => {
+    await page.goto(`${live.url}/slo/mesh?time_range=1h`);
+    await page.getByRole('heading', { level: 1, name: 'Mesh' }).waitFor();
+    await settled(page);
+    const rows = await rowTexts(page.locator('.panel').filter({ has: page.getByRole('heading', { name: 'Services' }) }).locator('tbody tr'));
+    const traefik = rows.find((r) => r[0] === 'traefik/traefik');
+    expect(traefik, 'the ingress is listed').toBeDefined();
+    expect(traefik![7]).toBe('Source');
+    expect(parseRps(traefik![1].replace(/^→ /, ''))).toBeGreaterThan(0);
+
+    const graph = chart(page, 'Service mesh topology');
+    const nodeColours = { healthy: LIGHT.healthy, warning: LIGHT.warning, critical: LIGHT.critical, unknown: LIGHT.unknown, source: LIGHT.accent };
+    const inkPoints = async () => {
+      const ink = await canvasInk(graph, nodeColours);
+      return Object.values(ink.colors).flatMap((c) => c.points);
+    };
+    const same = (a: { x: number; y: number }[], b: { x: number; y: number }[]) => a.length === b.length && a.every((p, i) => p.x === b[i].x && p.y === b[i].y);
+    /** Node pixels once two reads in a row agree (the chart repaints on a later frame), optionally different from `not`. */
+    const settledInk = (what: string, not?: { x: number; y: number }[]) => {
+      let last: { x: number; y: number }[] = [];
+      return waitFor(what, async () => {
+        const now = await inkPoints();
+        const ok = now.length > 10 && same(now, last) && !(not && same(now, not));
+        last = now;
+        return ok ? now : false;
+      }, 10_000, 200);
+    };
+    expect((await canvasInk(graph, nodeColours)).colors.source.count, 'the ingress is drawn in the accent colour').toBeGreaterThan(20);
+    const unzoomed = await settledInk('the graph to be drawn');
+    // Zoom in on the graph, then refresh: nodes stay where they were, at the same zoom.
+    const box = (await graph.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -400);
+    const before = await settledInk('the graph to zoom in', unzoomed);
+    const refreshed = page.waitForResponse((r) => r.url().includes('/api/v2/slo/mesh/topology'));
+    await page.locator('.panel').filter({ has: page.getByRole('heading', { name: 'Topology' }) }).getByRole('button', { name: 'Refresh' }).click();
+    await refreshed;
+    await settled(page);
+    const after = await settledInk('the graph to redraw after the refresh');
+    const kept = before.filter((p) => after.some((q) => Math.abs(q.x - p.x) <= 4 && Math.abs(q.y - p.y) <= 4)).length;
+    expect(kept / before.length, 'node pixels in the same place after a refresh').toBeGreaterThan(0.8);
   });
 
   it('threw no uncaught errors on any page', () => {

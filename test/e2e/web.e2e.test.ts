@@ -1,7 +1,8 @@
 /**
- * The web dashboard in a real browser against a real server: navigation, page states, theme and
- * token sign-in. Passes whether or not the SLO and anomaly modules serve data yet: every page must
- * then show an explained error or empty state instead of crashing.
+ * The web dashboard in a real browser against a fresh real server (no agent has shipped anything):
+ * navigation, page states, theme and token sign-in. A fresh server is what a newcomer sees first:
+ * every page must show data, an empty state or how to connect an agent — never an error state, and
+ * the SLO pages fire no request that cannot be answered (a read without a cluster).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,8 +15,8 @@ const PAGES = [
   { nav: 'Domains', path: '/slo/domains', heading: 'Domains' },
   { nav: 'Mesh', path: '/slo/mesh', heading: 'Mesh' },
   { nav: 'Anomalies', path: '/anomalies', heading: 'Anomalies' },
-  { nav: 'Faults', path: '/faults', heading: 'Faults', notBuilt: true },
-  { nav: 'Batches', path: '/batches', heading: 'Batches', notBuilt: true },
+  { nav: 'Faults', path: '/faults', heading: 'Faults' },
+  { nav: 'Batches', path: '/batches', heading: 'Batches' },
 ] as const;
 
 /** Collects uncaught page errors, so a page that throws fails the test. */
@@ -30,12 +31,33 @@ async function settled(page: Page) {
   await page.waitForFunction(() => document.querySelectorAll('.state-loading').length === 0, undefined, { timeout: 15_000 });
 }
 
+/** SLO reads the page sent (path and query), and every API answer of 400 or more. */
+function watchApi(page: Page): { sloReads: string[]; failed: string[] } {
+  const out = { sloReads: [] as string[], failed: [] as string[] };
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (/^\/api\/v2\/slo\/(domains|mesh)/.test(u.pathname)) out.sloReads.push(u.pathname + u.search);
+  });
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (r.status() >= 400 && /^\/(api|v1)\//.test(u.pathname)) out.failed.push(`${r.status()} ${u.pathname}${u.search}`);
+  });
+  return out;
+}
+
+/** An error state on the page fails the test with what it said. */
+async function expectNoErrorState(page: Page, where: string) {
+  const shown = await page.locator('main [data-state="error"]').allTextContents();
+  expect(shown, `${where} shows an error state`).toEqual([]);
+}
+
 describe.skipIf(!haveChromium)('web dashboard (anonymous read allowed)', () => {
   let web: WebServer;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let errors: string[];
+  let api: ReturnType<typeof watchApi>;
 
   beforeAll(async () => {
     ensureWebBuilt();
@@ -44,6 +66,7 @@ describe.skipIf(!haveChromium)('web dashboard (anonymous read allowed)', () => {
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
     page = await context.newPage();
     errors = watchErrors(page);
+    api = watchApi(page);
   }, 240_000);
 
   afterAll(async () => {
@@ -59,9 +82,15 @@ describe.skipIf(!haveChromium)('web dashboard (anonymous read allowed)', () => {
     await expect(page.title()).resolves.toBe('Vigil');
     await expect(page.locator('.brand-name').textContent()).resolves.toBe('Vigil');
     await settled(page);
-    // Without SLO data the page explains itself (error or empty state) rather than rendering nothing.
-    const explained = await page.locator('[data-state="error"], [data-state="empty"], [data-testid="domain-tree"]').count();
-    expect(explained).toBeGreaterThan(0);
+    // No agent yet: the page says how to connect one (was "The server answered 400 — cluster_id is required").
+    const connect = page.locator('main [data-state="no-agent"]');
+    await connect.waitFor();
+    await expect(connect.textContent()).resolves.toMatch(/vigil token create --role agent --cluster \S+/);
+    await expect(connect.textContent()).resolves.toMatch(/VIGIL_AGENT_TOKEN=<agent token> vigil agent --server-url http:\/\/127\.0\.0\.1:\d+ --cluster-id/);
+    await expectNoErrorState(page, '/slo/domains');
+    // … and asked nothing it cannot answer: no SLO read without a cluster.
+    expect(api.sloReads).toEqual([]);
+    expect(api.failed).toEqual([]);
     await page.screenshot({ path: screenshotPath('web-shell.png') });
   });
 
@@ -77,8 +106,10 @@ describe.skipIf(!haveChromium)('web dashboard (anonymous read allowed)', () => {
         await expect(page.locator('main').textContent()).resolves.toContain('not built yet');
       } else {
         const states = await page.locator('main [data-state], main canvas, main table').count();
-        expect(states, `${p.path} shows data, an empty state or an error state`).toBeGreaterThan(0);
+        expect(states, `${p.path} shows data or an empty state`).toBeGreaterThan(0);
+        await expectNoErrorState(page, p.path);
       }
+      if (p.path.startsWith('/slo/')) await page.locator('main [data-state="no-agent"]').waitFor();
       await page.screenshot({ path: screenshotPath(`web-${p.path.split('/').pop()}.png`) });
     }
     // Back and forward work with the history-API router.
@@ -93,6 +124,8 @@ describe.skipIf(!haveChromium)('web dashboard (anonymous read allowed)', () => {
     await page.getByRole('heading', { level: 1, name: /shop\.example\.com/ }).waitFor();
     await settled(page);
     await expect(page.getByRole('radio', { name: '7d' }).getAttribute('aria-checked')).resolves.toBe('true');
+    await page.locator('main [data-state="no-agent"]').waitFor();
+    await expectNoErrorState(page, 'a domain page');
     await page.goto(`${web.url}/no/such/page`);
     await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
   });
@@ -140,8 +173,9 @@ describe.skipIf(!haveChromium)('web dashboard (anonymous read allowed)', () => {
     await expect(page.evaluate(() => localStorage.getItem('vigil.token'))).resolves.toBeNull();
   });
 
-  it('threw no uncaught errors on any page', () => {
+  it('threw no uncaught errors on any page, and no SLO page sent a read it could not answer', () => {
     expect(errors).toEqual([]);
+    expect(api.sloReads).toEqual([]);
   });
 });
 

@@ -58,7 +58,7 @@ describe('HTTP platform', () => {
     expect(given.headers.get('x-request-id')).toBe('abc-123');
     const r = await json(await call('/readyz'));
     expect(r.status).toBe(200);
-    expect(r.body.checks).toMatchObject({ 'sql:sqlite': { ok: true }, 'kv:memory': { ok: true } });
+    expect(r.body.checks).toMatchObject({ 'sql:sqlite': { ok: true }, 'kv:sqlite': { ok: true } });
   });
 
   it('malformed JSON → 400 JSON error', async () => {

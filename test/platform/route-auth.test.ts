@@ -39,12 +39,27 @@ describe('route authorisation over every registered route', () => {
 
   it('a write route refuses a token of the wrong role with 403', async () => {
     for (const r of writes()) {
-      const wrong = r.auth === 'agent' ? viewer : r.auth === 'admin' ? agent : null;
+      const wrong = r.auth === 'agent' || r.auth === 'executor' ? viewer : r.auth === 'admin' ? agent : null;
       if (!wrong) continue;
       const res = await fetch(open.url + concrete(r.url), {
         method: r.method,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${wrong}` },
         body: '{}',
+      });
+      expect(res.status, `${r.method} ${r.url}`).toBe(403);
+    }
+  });
+
+  it('an executor token reaches only the routes declared for executors', async () => {
+    const executor = (await open.server.ctx.tokens.create({ name: 'e', role: 'executor' })).token;
+    const routes = open.server.app.vigilRoutes.filter((r) => !['HEAD', 'OPTIONS'].includes(r.method) && !r.url.includes('*'));
+    const refused = routes.filter((r) => r.auth !== 'public' && r.auth !== 'executor' && r.auth !== 'policy-read');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) {
+      const res = await fetch(open.url + concrete(r.url), {
+        method: r.method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${executor}` },
+        body: r.method === 'GET' ? undefined : '{}',
       });
       expect(res.status, `${r.method} ${r.url}`).toBe(403);
     }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { Scheduler } from '../../src/platform/scheduler.js';
 import { KvLease } from '../../src/platform/lease.js';
@@ -9,14 +9,30 @@ import { uniqueId } from '../support/backends.js';
 import type { VigilModule } from '../../src/platform/module.js';
 
 const log = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Poll until `cond` holds, failing after a bounded wait (replicas talk to real engines, on real time). */
+async function until(what: string, cond: () => boolean, deadlineMs = 15_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
+// The scheduler's own timing runs on vitest's fake clock (timers and Date), so the counts are exact.
 describe('scheduler', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('runs periodically, times a job out and stops gracefully', async () => {
     const s = new Scheduler({ lease: new KvLease(new MemoryKv()), owner: 'a', log, leaseMs: 300 });
-    let runs = 0;
+    const at: number[] = [];
     let aborted = false;
-    s.add({ name: 'tick', intervalMs: 40, jitterMs: 10, runAtStart: true, run: async () => void runs++ });
+    const t0 = Date.now();
+    s.add({ name: 'tick', intervalMs: 40, jitterMs: 0, runAtStart: true, run: async () => void at.push(Date.now() - t0) });
     s.add({
       name: 'hang',
       intervalMs: 10_000,
@@ -25,16 +41,16 @@ describe('scheduler', () => {
       run: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => ((aborted = true), reject(signal.reason)))),
     });
     await s.start();
-    await sleep(300);
-    await s.stop();
-    const after = runs;
-    await sleep(120);
-    expect(runs).toBe(after); // nothing runs after stop
-    expect(runs).toBeGreaterThanOrEqual(3);
+    await vi.advanceTimersByTimeAsync(300);
+    // at start, then every 40 ms
+    expect(at).toEqual([0, 40, 80, 120, 160, 200, 240, 280]);
     const hang = s.status().find((j) => j.name === 'hang')!;
     expect(aborted).toBe(true);
     expect(hang.failures).toBe(1);
-    expect(hang.lastError).toMatch(/timed out/);
+    expect(hang.lastError).toBe('job hang timed out after 50 ms');
+    await s.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(at).toHaveLength(8); // nothing runs after stop
   });
 
   it('a failing job is recorded and runs again next interval', async () => {
@@ -42,12 +58,11 @@ describe('scheduler', () => {
     let calls = 0;
     s.add({ name: 'flaky', intervalMs: 30, jitterMs: 0, runAtStart: true, run: async () => { calls++; if (calls === 1) throw new Error('first fails'); } });
     await s.start();
-    await sleep(150);
+    await vi.advanceTimersByTimeAsync(0); // the run at start
+    expect(s.status()[0]).toMatchObject({ runs: 1, failures: 1, lastError: 'first fails' });
+    await vi.advanceTimersByTimeAsync(30);
+    expect(s.status()[0]).toMatchObject({ runs: 2, failures: 1, lastError: null });
     await s.stop();
-    const st = s.status()[0];
-    expect(st.failures).toBe(1);
-    expect(st.runs).toBeGreaterThanOrEqual(2);
-    expect(st.lastError).toBeNull();
   });
 });
 
@@ -84,7 +99,7 @@ describe.skipIf(replicaCases().length < 2)('leader election across two server re
         servers.push(t);
       }
       await Promise.all(servers.map((s) => s.server.ctx.scheduler.start()));
-      await sleep(800);
+      await until('the leader has run the job 4 times', () => ran.length > 3);
       const leaders = new Set(ran.map((r) => r.who));
       expect(leaders.size).toBe(1);
       const first = [...leaders][0];
@@ -95,7 +110,7 @@ describe.skipIf(replicaCases().length < 2)('leader election across two server re
       const dead = servers[first === 'A' ? 0 : 1];
       dead.server.ctx.scheduler.halt();
       const diedAt = Date.now();
-      await sleep(2200);
+      await until('the surviving replica takes over', () => ran.some((r) => r.who === other));
       const takeover = ran.find((r) => r.who === other);
       expect(takeover, 'the surviving replica took over').toBeDefined();
       expect(takeover!.at - diedAt).toBeLessThanOrEqual(1000 + 500); // one lease period plus a heartbeat and a tick

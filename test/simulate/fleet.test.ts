@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseExposition, parseToFamilies, getLabel } from '../../src/prom/parser.js';
-import { routeMappingsFromYaml } from '../../src/traefik/manifests.js';
+import { routeMappingsFromYaml } from '../../src/traefik/index.js';
 import { FleetEngine } from '../../src/simulate/engine.js';
 import { renderLinkerd, renderTraefik } from '../../src/simulate/render.js';
 import { startDemoFleet, fleetManifestsYaml, ROUTES, SERVICES } from '../../src/simulate/index.js';

@@ -15,7 +15,7 @@ import {
   type Counts,
 } from '../../src/slo/math/slo.js';
 import { TargetIndex } from '../../src/slo/math/targets.js';
-import { DAY, HOUR, rollupPlan, summaryWindow, historySeries } from '../../src/slo/math/time.js';
+import { DAY, HOUR, coveredSeconds, previousWindow, rollupPlan, summaryWindow, historySeries } from '../../src/slo/math/time.js';
 
 describe('histogram_quantile semantics', () => {
   // bounds 10, 20, 50 ms; per-bucket counts 2, 6, 2, 0 (+Inf) → cumulative 2, 8, 10, 10; total 10.
@@ -44,6 +44,23 @@ describe('histogram_quantile semantics', () => {
     expect(histogramQuantile(0.5, null)).toBeNull();
     expect(histogramQuantile(-0.1, h)).toBe(-Infinity);
     expect(histogramQuantile(1.1, h)).toBe(Infinity);
+  });
+
+  it('q = 0 answers the lower edge of the first bucket holding a sample, on one layout or several', () => {
+    // counts 0, 3, 1 (+Inf 0): the first sample sits in (10, 20] → 10 (the platform quantile's rule)
+    expect(histogramQuantile(0, { bounds: [10, 20, 50], counts: [0, 3, 1, 0] })).toBe(10);
+    expect(promQuantile(0, fromPerBucket([10, 20, 50], [0, 3, 1, 0]))).toBe(10);
+    // a sample in the first bucket: its lower edge 0
+    expect(histogramQuantile(0, h)).toBe(0);
+    // mixed layouts A (10, 20] = 2 and B (15, 20] = 1: the first mass starts above 10
+    const m = mergeHist({ bounds: [10, 20], counts: [0, 2, 0] }, { bounds: [15, 20], counts: [0, 1, 0] })!;
+    expect(histogramQuantile(0, m)).toBe(10);
+    // empty input: no answer on either layout kind, for every q in [0, 1]
+    const empty = mergeHist({ bounds: [10, 20], counts: [0, 0, 0] }, { bounds: [15], counts: [0, 0] })!;
+    for (const q of [0, 0.5, 1]) {
+      expect(histogramQuantile(q, { bounds: [10, 20], counts: [0, 0, 0] })).toBeNull();
+      expect(histogramQuantile(q, empty)).toBeNull();
+    }
   });
 
   it('a first bucket with a non-positive upper bound answers that bound', () => {
@@ -92,7 +109,7 @@ describe('histogram_quantile semantics', () => {
     for (let n = 0; n < 200; n++) {
       const bounds = [1, 2.5, 5, 10, 25, 50, 100].slice(0, 1 + Math.floor(r() * 7));
       const counts = Array.from({ length: bounds.length + 1 }, () => (r() < 0.3 ? 0 : Math.floor(r() * 50)));
-      for (const q of [0.01, 0.5, 0.9, 0.95, 0.99, 1]) {
+      for (const q of [0, 0.01, 0.5, 0.9, 0.95, 0.99, 1]) {
         const ours = histogramQuantile(q, { bounds, counts });
         const theirs = promQuantile(q, fromPerBucket(bounds, counts));
         if (Number.isNaN(theirs)) expect(ours).toBeNull();
@@ -143,7 +160,7 @@ describe('availability, error budget, burn rate, status', () => {
       [DAY]: { requests: 240_000, failures: 800 }, //       1d: 3.333… > 3 but 2h 1.5 < 3 → no
       [3 * DAY]: { requests: 720_000, failures: 1000 }, //  3d: 1.388… > 1 and 6h 5 > 1 → fires
     };
-    const r = burnRates((span) => counts[span], 99.9, 100);
+    const r = burnRates((span) => counts[span], 99.9, { requests: 100, coveredSeconds: 0 });
     const by = Object.fromEntries(r.map((x) => [x.window, x]));
     expect(by['1h/5m'].long_rate).toBeCloseTo(20, 6);
     expect(by['1h/5m'].short_rate).toBeCloseTo(20, 6);
@@ -160,11 +177,46 @@ describe('availability, error budget, burn rate, status', () => {
 
   it('the minimum-traffic guard keeps a few requests from paging', () => {
     // 50 requests, 5 failures in both windows: 0.1 / 0.001 = 100 ≫ 14.4, but 50 < 100 requests
-    const r = burnRates(() => ({ requests: 50, failures: 5 }), 99.9, 100);
+    const r = burnRates(() => ({ requests: 50, failures: 5 }), 99.9, { requests: 100, coveredSeconds: 0 });
     expect(r[0].long_rate).toBeCloseTo(100, 6);
-    expect(r.every((x) => !x.firing)).toBe(true);
+    expect(r.every((x) => !x.firing && x.insufficient_data)).toBe(true);
     // the same with the guard at 50 fires every pair
-    expect(burnRates(() => ({ requests: 50, failures: 5 }), 99.9, 50).every((x) => x.firing)).toBe(true);
+    expect(burnRates(() => ({ requests: 50, failures: 5 }), 99.9, { requests: 50, coveredSeconds: 0 }).every((x) => x.firing)).toBe(true);
+  });
+
+  it('a long window with too little covered time does not fire: 1 failure in 600 two minutes after start', () => {
+    // 600 requests, 1 failure, 99.9 %: 0.001667 / 0.001 = 1.67 > 1 (the 3d/6h threshold) in every window.
+    const counts = () => ({ requests: 600, failures: 1 });
+    const twoMinutes = () => 120;
+    const r = burnRates(counts, 99.9, { requests: 100, coveredSeconds: 600 }, twoMinutes);
+    const by = Object.fromEntries(r.map((x) => [x.window, x]));
+    expect(by['3d/6h'].long_rate).toBeCloseTo(1.6667, 3);
+    expect(by['3d/6h'].firing).toBe(false);
+    expect(by['3d/6h'].insufficient_data).toBe(true);
+    expect(by['3d/6h'].long_covered_seconds).toBe(120);
+    // 7 h of data: enough for 3d/6h (≥ its 6 h short window and ≥ 10 min) — it fires
+    const r7 = burnRates(counts, 99.9, { requests: 100, coveredSeconds: 600 }, () => 7 * 3600);
+    expect(r7.find((x) => x.window === '3d/6h')!.firing).toBe(true);
+    // 1 h of data: the 3d/6h pair still waits for 6 h of covered time
+    const r1 = burnRates(counts, 99.9, { requests: 100, coveredSeconds: 600 }, () => 3600);
+    expect(r1.find((x) => x.window === '3d/6h')!.insufficient_data).toBe(true);
+  });
+
+  it('status below the sample minimum is insufficient_data, never critical', () => {
+    const t = { availability_target: 99.9, p95_latency_target: 500 };
+    // 1 failure in 600 → 99.8333 % < 99.9: critical without a minimum …
+    const m = { total_requests: 600, availability: (100 * 599) / 600, p95_latency: 100, p99_latency: 120, covered_seconds: 120 };
+    expect(evaluateStatus(m, t)).toBe('critical');
+    // … insufficient_data with 10 min of covered time required (2 min here), or 1000 requests
+    expect(evaluateStatus(m, t, { requests: 100, coveredSeconds: 600 })).toBe('insufficient_data');
+    expect(evaluateStatus(m, t, { requests: 1000, coveredSeconds: 0 })).toBe('insufficient_data');
+    // enough of both: judged
+    expect(evaluateStatus({ ...m, covered_seconds: 840 }, t, { requests: 100, coveredSeconds: 600 })).toBe('critical');
+    // no traffic stays unknown
+    expect(evaluateStatus({ ...m, total_requests: 0, availability: null }, t, { requests: 100, coveredSeconds: 600 })).toBe('unknown');
+    // a judged route outranks a thin one; all thin → insufficient_data
+    expect(worstStatus(['insufficient_data', 'healthy'])).toBe('healthy');
+    expect(worstStatus(['insufficient_data', 'unknown'])).toBe('insufficient_data');
   });
 
   it('status: critical below the availability target, warning above a latency target', () => {
@@ -218,6 +270,14 @@ describe('time windows', () => {
       ],
       daily: [[Date.UTC(2026, 0, 2), Date.UTC(2026, 0, 4)]],
     });
+    // previous of 6h at 13:25: the summary covers 08:00–13:25 (5 h 25 min); previous 02:00–07:25, the same span
+    const pw = previousWindow('6h', summaryWindow('6h', now), now);
+    expect([pw.from, pw.to]).toEqual([Date.UTC(2026, 0, 10, 2), Date.UTC(2026, 0, 10, 7, 25)]);
+    expect(pw.seconds).toBe(5 * 3600 + 25 * 60);
+    // covered time: from the first snapshot (13:20) on, not the whole window
+    expect(coveredSeconds(Date.UTC(2026, 0, 10, 12, 26), now, Date.UTC(2026, 0, 10, 13, 20))).toBe(300);
+    expect(coveredSeconds(Date.UTC(2026, 0, 10, 12, 26), now, Date.UTC(2026, 0, 1))).toBe(59 * 60);
+    expect(coveredSeconds(Date.UTC(2026, 0, 10, 12, 26), now, null)).toBe(0);
     // 30d history: 120 points of 6 h, the last one holding now
     const s = historySeries('30d', now);
     expect(s.points).toBe(120);

@@ -15,7 +15,7 @@ import { SloRepository } from '../../src/slo/server/repository.js';
 import { DEFAULT_TARGET, SloQueries } from '../../src/slo/server/query.js';
 import { sloMigrations } from '../../src/slo/server/tables.js';
 import { fleetSnapshot, snapshotTotals } from '../../src/slo/server/fixtures.js';
-import { DAY, HOUR, MINUTE, floorTo, summaryWindow, type TimeRange } from '../../src/slo/math/time.js';
+import { DAY, HOUR, MINUTE, floorTo, type TimeRange } from '../../src/slo/math/time.js';
 import type { Snapshot } from '../../src/slo/snapshot.js';
 import { sqlCases, uniqueId } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -40,9 +40,22 @@ const count = async (store: SqlStore, table: string, where?: [string, string, un
   return Number(((await q.executeTakeFirst()) as { n: number }).n);
 };
 
+/**
+ * Where each range's summary starts at NOW (2026-03-15 10:37:12 UTC), written out by hand from the
+ * documented rule (whole minutes for 1h, whole hours ending in the current one for the others) so
+ * the ground truth does not come from the code under test.
+ */
+const SUMMARY_FROM: Record<TimeRange, number> = {
+  '1h': Date.UTC(2026, 2, 15, 9, 38), //  10:37 − 59 min
+  '6h': Date.UTC(2026, 2, 15, 5), //      10:00 − 5 h
+  '1d': Date.UTC(2026, 2, 14, 11), //     10:00 − 23 h
+  '7d': Date.UTC(2026, 2, 8, 11), //      10:00 − (7·24 − 1) h
+  '30d': Date.UTC(2026, 1, 13, 11), //    10:00 − (30·24 − 1) h
+};
+
 /** What a read should total: every snapshot whose minute is inside the summary window of the range. */
 function truth(snaps: Snapshot[], range: TimeRange) {
-  const from = summaryWindow(range, NOW).from;
+  const from = SUMMARY_FROM[range];
   const t = { ingress: 0, services: 0, edges: 0 };
   for (const s of snaps) {
     if (floorTo(s.timestamp, MINUTE) < from) continue;
@@ -124,7 +137,7 @@ for (const c of sqlCases()) {
       expect(await sum('slo_ingress_hourly')).toBe(all);
       expect(await sum('slo_ingress_daily')).toBe(all);
       // Running it again changes nothing.
-      expect(await repo.rollupAll()).toEqual({ snapshots: 0, rows: 0 });
+      expect(await repo.rollupAll()).toMatchObject({ snapshots: 0, rows: 0 });
     });
 
     it('a late snapshot into an hour already rolled up is counted once, before and after its rollup, on every replica', async () => {

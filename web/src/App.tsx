@@ -1,4 +1,4 @@
-import { Component, Suspense, lazy, useEffect, type ReactNode } from 'react';
+import { Component, Suspense, lazy, useEffect, useState, type ReactNode } from 'react';
 import { useAuth } from './auth';
 import { ClusterSelect } from './components/ClusterSelect';
 import { SignInDialog } from './components/SignInDialog';
@@ -12,7 +12,10 @@ const DomainDetailPage = lazy(() => import('./pages/DomainDetailPage'));
 const MeshPage = lazy(() => import('./pages/MeshPage'));
 const ServiceDetailPage = lazy(() => import('./pages/ServiceDetailPage'));
 const AnomaliesPage = lazy(() => import('./pages/AnomaliesPage'));
-const NotBuiltPage = lazy(() => import('./pages/NotBuiltPage'));
+const BatchesPage = lazy(() => import('./pages/BatchesPage'));
+const FaultsPage = lazy(() => import('./pages/FaultsPage'));
+const BatchDetailPage = lazy(() => import('./pages/BatchDetailPage'));
+const LogViewer = lazy(() => import('./pages/LogViewer'));
 
 interface NavItem {
   to: string;
@@ -33,8 +36,8 @@ const NAV: { section: string; items: NavItem[] }[] = [
   {
     section: 'Operations',
     items: [
-      { to: '/faults', label: 'Faults', icon: 'bolt', soon: true },
-      { to: '/batches', label: 'Batches', icon: 'box', soon: true },
+      { to: '/faults', label: 'Faults', icon: 'bolt' },
+      { to: '/batches', label: 'Batches', icon: 'box' },
     ],
   },
 ];
@@ -56,8 +59,10 @@ function Routes() {
   if (matchPath('/slo/mesh', path)) return <MeshPage />;
   if ((m = matchPath('/slo/mesh/:namespace/:name', path))) return <ServiceDetailPage key={`${m.namespace}/${m.name}`} namespace={m.namespace} name={m.name} />;
   if (matchPath('/anomalies', path)) return <AnomaliesPage />;
-  if (matchPath('/faults', path)) return <NotBuiltPage which="faults" />;
-  if (matchPath('/batches', path)) return <NotBuiltPage which="batches" />;
+  if (matchPath('/faults', path)) return <FaultsPage />;
+  if (matchPath('/batches', path)) return <BatchesPage />;
+  if ((m = matchPath('/batches/:id', path))) return <BatchDetailPage key={m.id} id={m.id} />;
+  if ((m = matchPath('/batches/:id/files/:fileId', path))) return <LogViewer key={`${m.id}/${m.fileId}`} id={m.id} fileId={m.fileId} />;
   return <NotFound />;
 }
 
@@ -108,12 +113,18 @@ class PageBoundary extends Component<{ children: ReactNode; resetKey: string }, 
   }
 }
 
-function Header() {
+function Header({ menuOpen, onMenu }: { menuOpen: boolean; onMenu: () => void }) {
   const { theme, toggle } = useTheme();
   const { who, whoError, openSignIn, signOut } = useAuth();
   const href = useHref();
   return (
     <header className="topbar">
+      {/* Phones: the sidebar becomes a drawer behind this button. */}
+      <button type="button" className="icon-btn menu-btn" onClick={onMenu} aria-label="Menu" aria-expanded={menuOpen} aria-controls="main-nav" data-testid="menu-button">
+        <svg width={18} height={18} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={1.8} strokeLinecap="round" aria-hidden>
+          {menuOpen ? <path d="M6 6l12 12M18 6L6 18" /> : <path d="M4 7h16M4 12h16M4 17h16" />}
+        </svg>
+      </button>
       <Link to={href('/slo/domains')} className="brand" aria-label="Vigil home">
         <img src="/favicon.svg" alt="" width={22} height={22} />
         <span className="brand-name">Vigil</span>
@@ -152,7 +163,7 @@ function Header() {
         </div>
       ) : (
         <div className="user">
-          {who && <span className="muted small">{who.anonymousRead ? 'Anonymous · read-only' : 'Not signed in'}</span>}
+          {who && <span className="muted small user-state">{who.anonymousRead ? 'Anonymous · read-only' : 'Not signed in'}</span>}
           <button type="button" className="btn btn-sm" onClick={() => openSignIn()}>
             <Icon name="key" size={14} /> Sign in
           </button>
@@ -162,11 +173,11 @@ function Header() {
   );
 }
 
-function Sidebar() {
+function Sidebar({ open }: { open: boolean }) {
   const { location } = useRouter();
   const href = useHref();
   return (
-    <nav className="sidebar" aria-label="Main">
+    <nav id="main-nav" className={`sidebar ${open ? 'open' : ''}`} aria-label="Main">
       {NAV.map((s) => (
         <div key={s.section} className="nav-section">
           <div className="nav-title">{s.section}</div>
@@ -196,11 +207,21 @@ function Sidebar() {
 
 export function App() {
   const { location } = useRouter();
+  const [menuOpen, setMenuOpen] = useState(false);
+  // A chosen page closes the drawer; so does Escape.
+  useEffect(() => setMenuOpen(false), [location.path]);
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setMenuOpen(false);
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
   return (
     <div className="shell">
-      <Header />
+      <Header menuOpen={menuOpen} onMenu={() => setMenuOpen((o) => !o)} />
       <div className="body">
-        <Sidebar />
+        <Sidebar open={menuOpen} />
+        {menuOpen && <div className="nav-backdrop" onClick={() => setMenuOpen(false)} aria-hidden />}
         <main className="main">
           <PageBoundary resetKey={location.path}>
             <Suspense fallback={<Loading />}>

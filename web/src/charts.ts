@@ -39,7 +39,16 @@ function axisCommon(p: Palette) {
 /** A time-series line chart with optional target lines. */
 export function timeSeriesOption(
   p: Palette,
-  opts: { series: LineSeries[]; format: (v: number) => string; markLines?: MarkLine[]; yMin?: number | 'dataMin'; yMax?: number; legend?: boolean },
+  opts: {
+    series: LineSeries[];
+    format: (v: number) => string;
+    markLines?: MarkLine[];
+    yMin?: number | 'dataMin';
+    yMax?: number;
+    legend?: boolean;
+    /** x-axis bounds (epoch ms); default: ECharts' own, which pads a young install's few points out to days. */
+    xRange?: [number, number];
+  },
 ): ChartOption {
   const showLegend = opts.legend ?? opts.series.length > 1;
   return {
@@ -57,6 +66,7 @@ export function timeSeriesOption(
     },
     xAxis: {
       type: 'time',
+      ...(opts.xRange ? { min: opts.xRange[0], max: opts.xRange[1] } : {}),
       ...axisCommon(p),
       splitLine: { show: false },
       // Labels by level: dates at day boundaries, times within a day.

@@ -77,7 +77,30 @@ export const statusLabel: Record<string, string> = {
   warning: 'Warning',
   critical: 'Critical',
   unknown: 'No data',
+  insufficient_data: 'Too little data',
 };
 
 /** Sort rank: worst first. */
-export const statusRank: Record<string, number> = { critical: 0, warning: 1, healthy: 2, unknown: 3 };
+export const statusRank: Record<string, number> = { critical: 0, warning: 1, healthy: 2, insufficient_data: 3, unknown: 4 };
+
+/** Covered time: "45 s", "14 min", "3.5 h", "6 d". */
+export function fmtSpan(seconds: number | null | undefined): string {
+  if (bad(seconds)) return DASH;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86400) return `${Number((seconds / 3600).toFixed(1))} h`;
+  return `${Number((seconds / 86400).toFixed(1))} d`;
+}
+
+/** What a status was judged on: "based on 14 min / 612 requests". */
+export function fmtBasis(m: { covered_seconds?: number; total_requests?: number } | undefined): string {
+  if (!m || m.covered_seconds === undefined) return '';
+  return `based on ${fmtSpan(m.covered_seconds)} / ${fmtCount(m.total_requests ?? 0)} requests`;
+}
+
+/** A burn rate: "2.40×", "∞" when infinite (failures against a 100 % target), "—" without traffic. */
+export function fmtBurn(rate: number | null | undefined, infinite?: boolean): string {
+  if (infinite) return '∞';
+  if (bad(rate)) return DASH;
+  return `${rate.toFixed(2)}×`;
+}

@@ -19,6 +19,13 @@ export const authMigrations: ModuleMigration[] = [
         .execute();
     },
   },
+  {
+    // Tokens are found by their hash (see verify), so the lookup needs an index.
+    id: '003_token_hash_index',
+    async up(db) {
+      await db.schema.createIndex('auth_tokens_hash').on('auth_tokens').column('token_hash').execute();
+    },
+  },
 ];
 
 export interface TokenInfo {
@@ -41,7 +48,6 @@ interface Row {
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-const TOKEN_RE = /^vgl_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})$/;
 /** A verified token is cached briefly so hot read paths do not hit SQL per request; revocation applies within this. */
 const CACHE_MS = 5_000;
 
@@ -96,16 +102,18 @@ export class TokenService {
     return Number(r?.n ?? 0);
   }
 
-  /** The principal of a presented token, or null when unknown or revoked. */
+  /**
+   * The principal of a presented token, or null when unknown or revoked. The lookup is by the hash
+   * of the whole token, never by its id part: a token whose id exists but whose secret is wrong
+   * takes exactly the path of an unknown one (same query, no row), so timing tells nothing about
+   * which ids exist.
+   */
   async verify(token: string): Promise<Principal | null> {
     const now = Date.now();
     const hit = this.cache.get(token);
     if (hit && hit.until > now) return hit.p;
     const hash = sha256(token);
-    const m = TOKEN_RE.exec(token);
-    let q = this.sql.db.selectFrom('auth_tokens').selectAll().where('revoked_at', 'is', null);
-    q = m ? q.where('id', '=', m[1]) : q.where('token_hash', '=', hash);
-    const rows = (await q.execute()) as Row[];
+    const rows = (await this.sql.db.selectFrom('auth_tokens').selectAll().where('token_hash', '=', hash).where('revoked_at', 'is', null).execute()) as Row[];
     const row = rows.find((r) => timingSafeEqual(Buffer.from(r.token_hash), Buffer.from(hash)));
     const p: Principal | null = row ? { tokenId: row.id, name: row.name, role: row.role, clusterId: row.cluster_id } : null;
     if (this.cache.size > 10_000) this.cache.clear();

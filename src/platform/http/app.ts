@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createGunzip, createInflate } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, createInflate } from 'node:zlib';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
+import fastifyCompress from '@fastify/compress';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { roleSatisfies, type Principal, type RouteAuth } from '../auth/roles.js';
 import type { TokenService } from '../auth/tokens.js';
 import { ErrorSchema, HttpError, type ApiErrorBody } from './errors.js';
 import { VERSION } from '../version.js';
+import { isConnectionError } from '../backends/unavailable.js';
+import { BlobError, type BlobErrorCode } from '../backends/blob/types.js';
+import { PROBE_ROUTES, clientErrorHandler, frameworkErrors, securityHeaders } from './hardening.js';
+import { buildValidatorFactory, hostileValue } from './validation.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,9 +59,14 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // Bodies without type coercion, query strings and params with it; numbers bounded (validation.ts).
+    schemaController: { compilersFactory: { buildValidator: buildValidatorFactory() as never } },
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
+    // Errors raised before routing or by the HTTP parser answer in the house error body too.
+    frameworkErrors,
+    clientErrorHandler,
   });
 
   app.decorateRequest('principal', null);
@@ -96,6 +106,7 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
     registers: [opts.metrics],
   });
 
+  const secHeaders = securityHeaders(opts.webDir);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -103,6 +114,7 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
   // Callback-style hooks and cached label children: these run on every request (see bench/http-baseline).
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
+    reply.headers(secHeaders);
     // Requests in flight at shutdown finish, and their keep-alive connections close behind them.
     if (closing) reply.header('connection', 'close');
     done(null, payload);
@@ -134,15 +146,38 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
     return payload.pipe(inflater);
   });
 
+  // The API speaks JSON (OTLP adds its own parsers in its scope): a text/plain body is a 415, as
+  // documented, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
+
+  // Values no route can store (NUL, lone surrogates, non-finite numbers, hostile nesting) are
+  // refused before any schema or handler sees them, the same on every backend (validation.ts).
+  app.addHook('preValidation', (req, _reply, done) => {
+    for (const [part, value] of [
+      ['params', req.params],
+      ['querystring', req.query],
+      ['body', req.body],
+    ] as const) {
+      if (value === undefined || value === null) continue;
+      const p = hostileValue(value);
+      if (!p) continue;
+      const field = p.field || part;
+      const qualified = part === 'body' ? field : `${part}.${field}`;
+      return done(new HttpError(400, 'bad_request', `${qualified} ${p.message}`, field));
+    }
+    done();
+  });
+
   // Callback style with a synchronous path for the common cases (no token, public or anonymous read):
   // this hook runs on every request.
   app.addHook('onRequest', (req: FastifyRequest, reply, done) => {
     if (!req.routeOptions.url) return done(); // unknown route: the 404 handler answers
+    if (PROBE_ROUTES.has(req.routeOptions.url)) return done();
     const need = requiredAuth(req.method, req.routeOptions.config?.auth);
     const authorize = () => {
       if (need === 'public') return done();
       if (!req.principal) {
-        if (need === 'viewer' && opts.anonymousRead) return done();
+        if ((need === 'viewer' || need === 'policy-read') && opts.anonymousRead) return done();
         reply.code(401).header('www-authenticate', 'Bearer').send(err('unauthorized', `this route needs a bearer token with role ${need}`));
         return;
       }
@@ -171,17 +206,31 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
 
   app.setErrorHandler((error: FastifyError & { field?: string; code?: string }, req, reply) => {
     if (error instanceof HttpError) return reply.code(error.statusCode).send(err(error.code, error.message, error.field));
+    if (error instanceof BlobError) {
+      if (error.code === 'unavailable') return reply.code(503).header('retry-after', '5').send(err('unavailable', 'a backend is unavailable; retry later'));
+      const field = 'key' in error ? 'key' : 'field' in error ? String(error.field) : undefined;
+      return reply.code(BLOB_STATUS[error.code]).send(err(error.code, error.message, field));
+    }
+    if (isConnectionError(error)) {
+      // Nothing was acknowledged: the client may retry once the backend is back (/readyz says when).
+      req.log.warn({ err: error, reqId: req.id }, 'backend unavailable');
+      return reply.code(503).header('retry-after', '5').send(err('unavailable', 'a backend is unavailable; retry later'));
+    }
     if (error.validation) {
       const v = error.validation[0];
-      const field =
-        (v?.params as { missingProperty?: string })?.missingProperty ??
-        (v?.instancePath ? v.instancePath.replace(/^\//, '').replaceAll('/', '.') : undefined);
+      const at = v?.instancePath ? v.instancePath.replace(/^\//, '').replaceAll('/', '.') : undefined;
+      const named = (v?.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
+      const extra = named.additionalProperty;
+      // An unknown property is named by its own path, so the client sees which one to drop.
+      const inside = (name: string) => (at ? `${at}.${name}` : name);
+      const field = named.missingProperty !== undefined ? inside(named.missingProperty) : extra !== undefined ? inside(extra) : at;
       const where = error.validationContext ?? 'request';
       const qualified = field ? `${where === 'body' ? '' : `${where}.`}${field}` : where;
-      return reply.code(400).send(err('bad_request', `${qualified} ${v?.message ?? 'is invalid'}`, field));
+      const message = extra !== undefined ? `${qualified} is not a known property (additional properties are not allowed)` : `${qualified} ${v?.message ?? 'is invalid'}`;
+      return reply.code(400).send(err('bad_request', message, field));
     }
     const status = error.statusCode ?? 500;
-    if (status === 413) return reply.code(413).send(err('payload_too_large', `request body exceeds the ${opts.bodyLimit}-byte limit`));
+    if (status === 413) return reply.code(413).send(err('payload_too_large', `request body exceeds the ${req.routeOptions.bodyLimit ?? opts.bodyLimit}-byte limit`));
     if (status === 415) return reply.code(415).send(err('unsupported_media_type', error.message));
     if (status >= 400 && status < 500) {
       const code = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? 'malformed_json' : 'bad_request';
@@ -196,7 +245,21 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
 
   const webDir = opts.webDir && existsSync(path.join(opts.webDir, 'index.html')) ? opts.webDir : undefined;
   if (webDir) {
-    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+    // Compressed answers for clients that ask (the web app's bundles shrink to about a third).
+    // Request bodies are inflated by the bounded preParsing hook above, not here.
+    await app.register(fastifyCompress, { global: true, threshold: 1024, globalDecompression: false, encodings: ['br', 'gzip', 'deflate'], brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } } });
+    await app.register(fastifyStatic, {
+      root: webDir,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+      cacheControl: false,
+      setHeaders: (res: { header?: (k: string, v: string) => unknown; setHeader?: (k: string, v: string) => unknown }, file: string) => {
+        const value = staticCacheControl(path.relative(webDir, file));
+        if (res.header) res.header('cache-control', value);
+        else res.setHeader?.('cache-control', value);
+      },
+    });
   }
 
   app.setNotFoundHandler({}, (req, reply) => {
@@ -213,6 +276,26 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
 
   return app;
 }
+
+/**
+ * Cache policy of a web app file (path relative to the web root): Vite's content-hashed bundles
+ * (`assets/index-BXk3a9Qz.js`) never change under their name, so browsers keep them for a year;
+ * everything else, index.html first, is revalidated on every load so a new release is picked up.
+ */
+export function staticCacheControl(relative: string): string {
+  const p = relative.split(path.sep).join('/');
+  return /^assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+$/.test(p) ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
+/** Blob port domain errors as HTTP answers. */
+const BLOB_STATUS: Record<BlobErrorCode, number> = {
+  invalid_key: 400,
+  invalid_argument: 400,
+  not_found: 404,
+  too_large: 413,
+  range_not_satisfiable: 416,
+  unavailable: 503,
+};
 
 function err(error: string, message: string, field?: string): ApiErrorBody {
   return field ? { error, message, field } : { error, message };

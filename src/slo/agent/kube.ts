@@ -27,7 +27,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { routeMappingsFromObjects, type ManifestError } from '../../traefik/manifests.js';
+import { routeMappingsFromObjects, type ManifestError } from '../../traefik/index.js';
 import type { RouteInfo } from '../snapshot.js';
 import { podTargets, type DiscoveredTarget } from './pods.js';
 import { routeInfosFromMappings } from './routes.js';

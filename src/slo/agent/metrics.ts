@@ -1,6 +1,7 @@
 /** The agent's own metrics, on its own prom-client Registry (served at /metrics by `vigil agent`). */
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../platform/process-metrics.js';
 
 export class AgentMetrics {
   readonly registry: Registry;
@@ -22,7 +23,7 @@ export class AgentMetrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vigil_agent_' });
+    if (opts.defaultMetrics) collectProcessMetrics(this.registry, 'vigil_agent_');
     this.scrapeDuration = new Histogram({
       name: 'vigil_agent_scrape_duration_seconds',
       help: 'Time to fetch and process one target',

@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { routeMappingsFromYaml, type ManifestError, type RouteMapping } from '../../traefik/manifests.js';
+import { routeMappingsFromYaml, type ManifestError, type RouteMapping } from '../../traefik/index.js';
 import type { RouteInfo } from '../snapshot.js';
 
 export interface RouteSource {

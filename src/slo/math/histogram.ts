@@ -15,7 +15,7 @@
  *  - the bucket distribution shown to people is src/prom/histogram.ts mergeHistograms: the union of
  *    bounds, keeping only bounds whose cumulative count is known exactly in every layout.
  */
-import { fromPerBucket, mergeHistograms, toPerBucket } from '../../prom/histogram.js';
+import { fromPerBucket, histogramQuantile as promQuantile, mergeHistograms, toPerBucket } from '../../prom/histogram.js';
 
 export interface Hist {
   bounds: number[];
@@ -132,39 +132,23 @@ export function mergeHist(acc: Hist | null, src: Hist | null): Hist | null {
 }
 
 /**
- * Prometheus `histogram_quantile` (promql/quantile.go bucketQuantile) over one layout:
- * rank = q × total; the first bucket whose cumulative count reaches the rank is interpolated
- * linearly between its lower bound (0 for the first bucket, unless its upper bound is ≤ 0, which is
- * then returned) and its upper bound. A rank that falls in the +Inf bucket returns the highest finite
- * bound. No samples, or no finite bound → null. q < 0 → -Infinity, q > 1 → +Infinity (as Prometheus).
- * Mixed layouts: see the file comment.
+ * φ-quantile with the semantics of src/prom/histogram.ts `histogramQuantile` (the one implementation;
+ * its doc comment lists the special cases), adapted to the SLO contract: no answer is null, not NaN.
+ * Mixed layouts: see the file comment; they follow the same special cases.
  */
 export function histogramQuantile(q: number, h: Hist | null): number | null {
   if (!h || Number.isNaN(q)) return null;
   if (h.more?.length) return mixedQuantile(q, layoutsOf(h));
-  if (h.bounds.length === 0) return null;
-  const total = histTotal(h);
-  if (!(total > 0)) return null;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  const rank = q * total;
-  let cum = 0;
-  let b = 0;
-  // First bucket (among finite ones) whose cumulative count >= rank; else the +Inf bucket.
-  for (; b < h.bounds.length; b++) {
-    if (cum + h.counts[b] >= rank) break;
-    cum += h.counts[b];
-  }
-  if (b === h.bounds.length) return h.bounds[h.bounds.length - 1];
-  const end = h.bounds[b];
-  if (b === 0 && end <= 0) return end;
-  const start = b === 0 ? 0 : h.bounds[b - 1];
-  const inBucket = h.counts[b];
-  // Only reachable with rank 0 (q = 0) on an empty bucket, where Prometheus divides 0 by 0; the
-  // bucket's lower bound is the meaningful answer. For rank > 0 the bucket holds at least one sample.
-  if (inBucket === 0) return start;
-  return start + (end - start) * ((rank - cum) / inBucket);
+  const cum = scratch;
+  cum.length = h.counts.length;
+  let acc = 0;
+  for (let i = 0; i < h.counts.length; i++) cum[i] = acc += h.counts[i];
+  const v = promQuantile(q, { bounds: h.bounds, counts: cum });
+  return Number.isNaN(v) ? null : v;
 }
+
+/** Cumulative counts of the histogram being read (reused: reads are synchronous). */
+const scratch: number[] = [];
 
 /** Cumulative count of one layout at x, linear inside buckets (+Inf observations never counted). */
 function cdfAt(l: Hist, x: number): number {
@@ -197,7 +181,9 @@ function mixedQuantile(q: number, ls: Hist[]): number | null {
   let prevF = 0;
   for (const x of union) {
     const fx = F(x);
-    if (fx >= rank) {
+    // rank 0 (q = 0): the lower edge of the first bucket holding an observation, as in the single layout.
+    if (rank === 0 ? fx > 0 : fx >= rank) {
+      if (rank === 0) return x === union[0] && x <= 0 ? x : prevX;
       // F is linear on (prevX, x]: every layout's bucket containing it is.
       if (fx === prevF) return x;
       return prevX + ((x - prevX) * (rank - prevF)) / (fx - prevF);

@@ -37,7 +37,12 @@ export function addCodes(acc: Record<string, number> | null, src: Record<string,
   return out;
 }
 
-export type SloStatus = 'healthy' | 'warning' | 'critical' | 'unknown';
+/**
+ * `insufficient_data`: there is traffic, but less than the minimum sample (requests or covered time,
+ * see {@link SampleMinimum}) a verdict needs — one failure in a few hundred requests two minutes after
+ * start says nothing about a 99.9 % objective.
+ */
+export type SloStatus = 'healthy' | 'warning' | 'critical' | 'unknown' | 'insufficient_data';
 export type SloWindow = '1d' | '7d' | '30d';
 export const SLO_WINDOWS: readonly SloWindow[] = ['1d', '7d', '30d'];
 export const WINDOW_MS: Record<SloWindow, number> = { '1d': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
@@ -56,9 +61,14 @@ export interface SloMetrics {
   p50_latency: number | null;
   p95_latency: number | null;
   p99_latency: number | null;
+  /** Requests per second over the covered seconds (the part of the window that has data). */
   rps: number;
   total_requests: number;
   error_rate: number | null;
+  /** Seconds of the window that have data (from the first snapshot on); the rate's denominator. */
+  covered_seconds: number;
+  /** Requests per second over the last 5 minutes (current answers only; null before any data). */
+  current_rps?: number | null;
 }
 
 /** Percent of requests that did not fail; null without traffic. */
@@ -70,7 +80,7 @@ export function errorRate(requests: number, failures: number): number | null {
   return requests > 0 ? (100 * failures) / requests : null;
 }
 
-/** Golden metrics of an accumulator over `seconds` of wall time (unrounded). */
+/** Golden metrics of an accumulator over `seconds` of covered time (unrounded). */
 export function sloMetrics(g: Golden, seconds: number): SloMetrics {
   return {
     availability: availability(g.requests, g.failures),
@@ -80,25 +90,42 @@ export function sloMetrics(g: Golden, seconds: number): SloMetrics {
     rps: seconds > 0 ? g.requests / seconds : 0,
     total_requests: g.requests,
     error_rate: errorRate(g.requests, g.failures),
+    covered_seconds: seconds,
   };
 }
 
+/** The least traffic and covered time a status or a burn alert needs (slo.minStatusRequests, slo.minCoveredTime). */
+export interface SampleMinimum {
+  requests: number;
+  coveredSeconds: number;
+}
+
+export const NO_MINIMUM: SampleMinimum = { requests: 0, coveredSeconds: 0 };
+
 /**
- * Status against a target: unknown without traffic; critical when availability is below the
- * availability target; warning when p95 (or p99, when that target is set) is above its target;
- * else healthy. Equal to the target is meeting it.
+ * Status against a target: unknown without traffic; insufficient_data below the sample minimum;
+ * critical when availability is below the availability target; warning when p95 (or p99, when that
+ * target is set) is above its target; else healthy. Equal to the target is meeting it.
  */
-export function evaluateStatus(m: Pick<SloMetrics, 'total_requests' | 'availability' | 'p95_latency' | 'p99_latency'>, t: TargetSpec): SloStatus {
+export function evaluateStatus(
+  m: Pick<SloMetrics, 'total_requests' | 'availability' | 'p95_latency' | 'p99_latency'> & { covered_seconds?: number },
+  t: TargetSpec,
+  min: SampleMinimum = NO_MINIMUM,
+): SloStatus {
   if (!(m.total_requests > 0) || m.availability === null) return 'unknown';
+  if (m.total_requests < min.requests || (m.covered_seconds ?? Infinity) < min.coveredSeconds) return 'insufficient_data';
   if (m.availability < t.availability_target) return 'critical';
   if (m.p95_latency !== null && m.p95_latency > t.p95_latency_target) return 'warning';
   if (t.p99_latency_target != null && m.p99_latency !== null && m.p99_latency > t.p99_latency_target) return 'warning';
   return 'healthy';
 }
 
-const SEVERITY: Record<SloStatus, number> = { unknown: 0, healthy: 1, warning: 2, critical: 3 };
+const SEVERITY: Record<SloStatus, number> = { unknown: 0, insufficient_data: 1, healthy: 2, warning: 3, critical: 4 };
 
-/** The worst of several statuses; unknown only when every one is unknown (or there are none). */
+/**
+ * The worst of several statuses; unknown only when every one is unknown (or there are none). A part
+ * too thin to judge does not hide a judged one: healthy + insufficient_data is healthy.
+ */
 export function worstStatus(statuses: Iterable<SloStatus>): SloStatus {
   let worst: SloStatus = 'unknown';
   for (const s of statuses) if (SEVERITY[s] > SEVERITY[worst]) worst = s;
@@ -163,19 +190,39 @@ export interface BurnRateResult {
   severity: 'page' | 'ticket';
   /** Requests in the long window (the minimum-traffic guard looks at it). */
   long_requests: number;
+  /** Seconds of the long window that have data. */
+  long_covered_seconds: number;
+  /** Too little traffic or covered time in the long window to fire (see {@link burnRates}). */
+  insufficient_data: boolean;
 }
 
 /**
  * Burn rates of every pair. A pair fires when both rates exceed its threshold and the long window
- * saw at least `minRequests` requests (a handful of requests with one error must not page anyone).
+ * holds enough sample to mean anything (the SRE workbook's low-traffic advice): at least
+ * `min.requests` requests, and covered time of at least max(`min.coveredSeconds`, the short window)
+ * — a "3-day" rate measured over two minutes of data is not a 3-day rate.
+ * `coveredOf(spanMs)` is the covered seconds of the trailing window of that span (the span itself
+ * when omitted).
  */
-export function burnRates(countsOf: (spanMs: number) => Counts, availabilityTarget: number, minRequests: number): BurnRateResult[] {
+export function burnRates(countsOf: (spanMs: number) => Counts, availabilityTarget: number, min: SampleMinimum, coveredOf: (spanMs: number) => number = (x) => x / 1000): BurnRateResult[] {
   return BURN_WINDOWS.map((w) => {
     const long = countsOf(w.longMs);
     const short = countsOf(w.shortMs);
     const longRate = burnRate(long.requests, long.failures, availabilityTarget);
     const shortRate = burnRate(short.requests, short.failures, availabilityTarget);
-    const firing = longRate !== null && shortRate !== null && longRate > w.threshold && shortRate > w.threshold && long.requests >= minRequests;
-    return { window: w.window, long_rate: longRate, short_rate: shortRate, threshold: w.threshold, firing, severity: w.severity, long_requests: long.requests };
+    const covered = coveredOf(w.longMs);
+    const insufficient = long.requests > 0 && (long.requests < min.requests || covered < Math.max(min.coveredSeconds, w.shortMs / 1000));
+    const firing = !insufficient && longRate !== null && shortRate !== null && longRate > w.threshold && shortRate > w.threshold;
+    return {
+      window: w.window,
+      long_rate: longRate,
+      short_rate: shortRate,
+      threshold: w.threshold,
+      firing,
+      severity: w.severity,
+      long_requests: long.requests,
+      long_covered_seconds: covered,
+      insufficient_data: insufficient,
+    };
   });
 }

@@ -47,12 +47,34 @@ const rangeQuery = {
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema } as const;
 
-/** The snapshot schema, except that a route may come without a host or path (it falls back to its service name and "/"). */
+/** Largest count or millisecond sum one snapshot may carry: sums of many stay exact and finite. */
+export const MAX_SNAPSHOT_VALUE = 1e15;
+
+/**
+ * The snapshot schema, except that a route may come without a host or path (it falls back to its
+ * service name and "/"), and with the limits of the columns the values land in: a service key or
+ * service name may become a domain (253), ingress names and namespaces are Kubernetes names (253),
+ * counts and sums are at most MAX_SNAPSHOT_VALUE.
+ */
 function ingestSchema() {
-  const s = JSON.parse(JSON.stringify(snapshotSchema)) as { properties: { routes: { items: { properties: Record<string, Record<string, unknown>> } } } };
-  const p = s.properties.routes.items.properties;
-  p.domain = { type: 'string', maxLength: 253 };
-  p.path_prefix = { type: 'string', maxLength: 1024 };
+  type Node = { type?: unknown; minimum?: number; maximum?: number; properties?: Record<string, Node>; items?: Node; [k: string]: unknown };
+  const s = JSON.parse(JSON.stringify(snapshotSchema)) as Node;
+  const route = s.properties!.routes.items!.properties!;
+  const text = (maxLength: number, minLength = 0) => ({ type: 'string', minLength, maxLength });
+  route.domain = text(253);
+  route.path_prefix = text(1024);
+  route.name = text(253);
+  route.namespace = text(253);
+  route.service_key = text(253, 1);
+  route.service_name = text(253);
+  route.service_port = { type: 'integer', minimum: 0, maximum: 65535 };
+  s.properties!.ingress.items!.properties!.service_key = text(253, 1);
+  const bound = (n: Node) => {
+    if (n.type === 'number' && n.minimum === 0) n.maximum = MAX_SNAPSHOT_VALUE;
+    for (const c of Object.values(n.properties ?? {})) bound(c);
+    if (n.items) bound(n.items);
+  };
+  bound(s);
   return s;
 }
 

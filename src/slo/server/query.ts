@@ -5,17 +5,26 @@
  * Semantics (also in docs of each response):
  * - `current`/`summary` cover the summary window of the time range (src/slo/math/time.ts): the 1h range
  *   whole minutes from raw rows, 6h…30d whole hours from rollups plus not-yet-rolled raw rows.
+ *   `rps` divides by `covered_seconds`, the part of the window from the cluster's first snapshot on;
+ *   `current_rps` is the last 5 minutes (raw rows), as Linkerd viz shows it. `previous` is the same
+ *   span one range earlier.
  * - `status` judges those metrics against the primary target: critical below the availability
- *   target, warning above a latency target, unknown without traffic. A domain is the worst of its routes.
+ *   target, warning above a latency target, unknown without traffic, `insufficient_data` below the
+ *   sample minimum (slo.minStatusRequests requests and slo.minCoveredTime of covered time, echoed as
+ *   `status_minimum`). A domain is the worst of its routes.
  * - `error_budget_remaining` is over the primary target's own window (1d/7d/30d, hour-aligned), not the
  *   time range: it is what is left of the SLO's budget now.
  * - Burn rates use the SRE workbook pairs; windows under a day are exact (raw minutes), a day and
- *   more hour-aligned.
+ *   more hour-aligned. A rate of failures against a 100 % target is infinite: JSON has no Infinity, so
+ *   the rate is null with `long_infinite`/`short_infinite` true (null alone means no traffic).
+ * - History `error_budget_remaining` is, at each step's end t, what the card would have shown at t:
+ *   the hour-aligned SLO window [floor_hour(t) − (N − 1) h, t), never counting data after t.
  */
 import { badRequest, notFound } from '../../platform/http/errors.js';
-import { histDistribution, histogramQuantile } from '../math/histogram.js';
+import { histDistribution, histTotal, histogramQuantile, type Hist } from '../math/histogram.js';
 import {
   BURN_SPANS_MS,
+  NO_MINIMUM,
   WINDOW_MS,
   addGolden,
   burnRates,
@@ -26,14 +35,30 @@ import {
   type BurnRateResult,
   type Counts,
   type Golden,
+  type SampleMinimum,
   type SloMetrics,
   type SloStatus,
   type SloWindow,
   type TargetSpec,
 } from '../math/slo.js';
 import { TargetIndex, routeKey, serviceKey, type ResolvedTargets, type StoredTarget, type TargetScope, type TargetsByWindow } from '../math/targets.js';
-import { DAY, HOUR, floorTo, historySeries, previousWindow, summaryWindow, trailingHours, trailingMinutes, type TimeRange } from '../math/time.js';
-import { newGolden, type Entity, type EntityMap, type SeriesMap } from './entities.js';
+import {
+  DAY,
+  HOUR,
+  MINUTE,
+  coveredSeconds,
+  floorTo,
+  historySeries,
+  previousWindow,
+  summaryWindow,
+  trailingHours,
+  trailingMinutes,
+  type Series,
+  type TimeRange,
+  type Window,
+} from '../math/time.js';
+import { EntityMap, newGolden, type Entity, type LoadOpts, type SeriesMap } from './entities.js';
+import type { EntityKind } from './tables.js';
 import type { MappingRow } from './ingest.js';
 import type { Filters, SloRepository, Unrolled } from './repository.js';
 import type { Db } from './tx.js';
@@ -42,7 +67,14 @@ export interface QueryOptions {
   now?: () => number;
   minBurnRequests: number;
   defaults: TargetSpec & { window: SloWindow };
+  /** Least traffic and covered time a status needs (slo.minStatusRequests, slo.minCoveredTime); none when absent. */
+  minStatus?: SampleMinimum;
+  /** How far back raw rows reach (slo.rawRetention): exact partial hours of `previous` need them. */
+  rawRetentionMs?: number;
 }
+
+/** The trailing span of `current_rps`. */
+export const CURRENT_RATE_MS = 5 * MINUTE;
 
 export const DEFAULT_TARGET: TargetSpec & { window: SloWindow } = { availability_target: 99.9, p95_latency_target: 500, p99_latency_target: null, window: '30d' };
 
@@ -56,6 +88,7 @@ const round = (v: number | null, digits: number): number | null => {
 
 export function metricsOut(m: SloMetrics): SloMetrics {
   return {
+    covered_seconds: round(m.covered_seconds, 3) ?? 0,
     availability: round(m.availability, 5),
     p50_latency: round(m.p50_latency, 3),
     p95_latency: round(m.p95_latency, 3),
@@ -71,10 +104,14 @@ function burnOut(b: BurnRateResult) {
     window: b.window,
     long_rate: b.long_rate === Infinity ? null : round(b.long_rate, 4),
     short_rate: b.short_rate === Infinity ? null : round(b.short_rate, 4),
+    long_infinite: b.long_rate === Infinity,
+    short_infinite: b.short_rate === Infinity,
     threshold: b.threshold,
     firing: b.firing,
     severity: b.severity,
     long_requests: round(b.long_requests, 3) ?? 0,
+    long_covered_seconds: round(b.long_covered_seconds, 3) ?? 0,
+    insufficient_data: b.insufficient_data,
   };
 }
 
@@ -115,6 +152,7 @@ interface HistoryPoint {
   rps: number;
   error_rate: number | null;
   error_budget_remaining: number | null;
+  covered_seconds: number;
 }
 
 export class SloQueries {
@@ -150,6 +188,55 @@ export class SloQueries {
 
   private async targetIndex(db: Db, cluster: string): Promise<TargetIndex> {
     return new TargetIndex(await this.repo.targets(db, cluster), this.opts.defaults);
+  }
+
+  private get minStatus(): SampleMinimum {
+    return this.opts.minStatus ?? NO_MINIMUM;
+  }
+
+  /** The sample minimum as the answers state it (next to every status). */
+  private minimumOut() {
+    return { requests: this.minStatus.requests, covered_seconds: this.minStatus.coveredSeconds };
+  }
+
+  /**
+   * Requests per second over the last CURRENT_RATE_MS (raw rows, minute-aligned like the burn
+   * windows), per entity key; `rate(key)` null when the span has no covered time yet.
+   */
+  private async currentRates(db: Db, kind: EntityKind, cluster: string, filters: Filters, now: number, dataFrom: number | null) {
+    const w = trailingMinutes(CURRENT_RATE_MS, now);
+    const seconds = coveredSeconds(w.from, now, dataFrom);
+    const counts = await this.repo.rawCountsSince(db, kind, cluster, [w.from], filters);
+    return (key: string | null): number | null => {
+      if (!(seconds > 0)) return null;
+      if (key !== null) return (counts.get(key)?.counts[0].requests ?? 0) / seconds;
+      let r = 0;
+      for (const c of counts.values()) r += c.counts[0].requests;
+      return r / seconds;
+    };
+  }
+
+  /**
+   * Entities over `pw` (previous window, hour-aligned start, end anywhere): whole hours from the
+   * rollups, the trailing partial hour from raw rows while they are kept, else that hour pro rata.
+   */
+  private async previousEntities(db: Db, kind: EntityKind, cluster: string, pw: Window, u: Unrolled, filters: Filters, opts: LoadOpts, now: number): Promise<EntityMap> {
+    if (pw.grain === 'minute') return this.repo.windowEntities(db, kind, cluster, pw, u, filters, opts);
+    const h = floorTo(pw.to, HOUR);
+    const out = new EntityMap(kind);
+    for (const e of (await this.repo.windowEntities(db, kind, cluster, { ...pw, to: h }, u, filters, opts)).values()) out.merge(e, opts);
+    if (pw.to > h) {
+      const rawKept = this.opts.rawRetentionMs === undefined || h >= now - this.opts.rawRetentionMs;
+      if (rawKept) {
+        for (const e of (await this.repo.windowEntities(db, kind, cluster, { from: h, to: pw.to, seconds: 0, grain: 'minute' }, u, filters, opts)).values()) out.merge(e, opts);
+      } else {
+        const f = (pw.to - h) / HOUR;
+        for (const e of (await this.repo.windowEntities(db, kind, cluster, { from: h, to: h + HOUR, seconds: 0, grain: 'hour' }, u, filters, opts)).values()) {
+          out.merge({ ...e, g: scaleGolden(e.g, f) }, opts);
+        }
+      }
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ domains
@@ -192,7 +279,7 @@ export class SloQueries {
     return out;
   }
 
-  private routeOut(r: RouteRef, targets: ResolvedTargets, g: Golden, seconds: number, budget: Counts | undefined): RouteOut {
+  private routeOut(r: RouteRef, targets: ResolvedTargets, g: Golden, seconds: number, budget: Counts | undefined, currentRps: number | null | undefined): RouteOut {
     const m = sloMetrics(g, seconds);
     return {
       path_prefix: r.path,
@@ -201,9 +288,9 @@ export class SloQueries {
       service_key: r.mapping?.service_key ?? r.entity?.attrs.service_key ?? '',
       service_name: r.mapping?.service_name ?? r.entity?.attrs.service_name ?? '',
       ...(r.mapping ? { service_port: r.mapping.service_port } : {}),
-      current: metricsOut(m),
+      current: currentRps === undefined ? metricsOut(m) : { ...metricsOut(m), current_rps: round(currentRps, 4) },
       targets: targets.byWindow,
-      status: evaluateStatus(m, targets.primary),
+      status: evaluateStatus(m, targets.primary, this.minStatus),
       error_budget_remaining: budgetOut(budget ? errorBudgetRemaining(budget.requests, budget.failures, targets.primary.availability_target) : null),
     };
   }
@@ -214,6 +301,8 @@ export class SloQueries {
     const w = summaryWindow(range, now);
     return this.repo.read(async (db) => {
       const u = await this.repo.unrolled(db, cluster);
+      const dataFrom = await this.repo.firstDataAt(db, cluster);
+      const seconds = coveredSeconds(w.from, now, dataFrom);
       const mappings = await this.repo.mappings(db, cluster);
       const current = await this.repo.windowEntities(db, 'ingress', cluster, w, u, {}, { hist: true });
       const targets = await this.targetIndex(db, cluster);
@@ -238,11 +327,13 @@ export class SloQueries {
           const g = r.entity?.g ?? newGolden();
           addGolden(sum, g);
           const t = resolved.get(r)!;
-          return this.routeOut(r, t, g, w.seconds, budgets.get(t.primary.window)!.get(`${domain}${SEP}${r.path}`));
+          // No current rate in the list: it would scan every route's raw rows of the last minutes on
+          // each poll (bench/slo-query: 4× slower with frequent snapshots); the detail pages have it.
+          return this.routeOut(r, t, g, seconds, budgets.get(t.primary.window)!.get(`${domain}${SEP}${r.path}`), undefined);
         });
         const dt = targets.domain(domain);
         const dc = sumCounts(budgets.get(dt.primary.window)!, domain);
-        const summary = sloMetrics(sum, w.seconds);
+        const summary = sloMetrics(sum, seconds);
         return {
           domain,
           tls: routes.some((r) => r.mapping?.tls === 1),
@@ -257,11 +348,9 @@ export class SloQueries {
 
       let req = 0;
       let fail = 0;
-      let rps = 0;
       for (const d of domains) {
         req += d._golden.requests;
         fail += d._golden.failures;
-        rps += d.summary.rps;
       }
       const count = (s: SloStatus) => domains.filter((d) => d.status === s).length;
       return {
@@ -269,6 +358,9 @@ export class SloQueries {
         time_range: range,
         generated_at: now,
         window: { from: w.from, to: now },
+        data_from: dataFrom,
+        covered_seconds: round(seconds, 3) ?? 0,
+        status_minimum: this.minimumOut(),
         domains: domains.map(({ _golden, ...d }) => (void _golden, d)),
         summary: {
           total_domains: domains.length,
@@ -276,8 +368,9 @@ export class SloQueries {
           warning_count: count('warning'),
           critical_count: count('critical'),
           unknown_count: count('unknown'),
+          insufficient_data_count: count('insufficient_data'),
           avg_availability: round(req > 0 ? (100 * (req - fail)) / req : null, 5),
-          total_rps: round(rps, 4) ?? 0,
+          total_rps: round(seconds > 0 ? req / seconds : 0, 4) ?? 0,
         },
       };
     });
@@ -287,14 +380,17 @@ export class SloQueries {
   async domain(cluster: string, domain: string, range: TimeRange) {
     const now = this.now();
     const w = summaryWindow(range, now);
-    const pw = previousWindow(range, w);
+    const pw = previousWindow(range, w, now);
     const s = historySeries(range, now);
     const filters = { domain };
     return this.repo.read(async (db) => {
       const u = await this.repo.unrolled(db, cluster);
+      const dataFrom = await this.repo.firstDataAt(db, cluster);
+      const seconds = coveredSeconds(w.from, now, dataFrom);
+      const prevSeconds = coveredSeconds(pw.from, pw.to, dataFrom);
       const mappings = await this.repo.mappings(db, cluster, { domain });
       const current = await this.repo.windowEntities(db, 'ingress', cluster, w, u, filters, { hist: true });
-      const previous = await this.repo.windowEntities(db, 'ingress', cluster, pw, u, filters, { hist: true });
+      const previous = await this.previousEntities(db, 'ingress', cluster, pw, u, filters, { hist: true }, now);
       const series = await this.repo.series(db, 'ingress', cluster, s.from, s.step, s.points, u, filters, { hist: true });
       if (!mappings.length && !current.map.size && !series.map.size && !previous.map.size && !(await this.repo.exists(db, 'ingress', cluster, filters))) {
         throw notFound(`cluster ${cluster} has no domain ${domain}`);
@@ -307,31 +403,33 @@ export class SloQueries {
       const windows = new Set<SloWindow>([dt.primary.window, ...[...resolved.values()].map((t) => t.primary.window)]);
       const budgets = await this.budgetCounts(db, cluster, windows, u, filters, now);
       const burnCounts = await this.burnCounts(db, cluster, u, filters, now);
-      // Budget series: counts in buckets of the step (at least an hour) from one window before the series.
+      const burnCovered = (span: number) => coveredSeconds((span < DAY ? trailingMinutes(span, now) : trailingHours(span, now)).from, now, dataFrom);
+      const nowSeconds = coveredSeconds(trailingMinutes(CURRENT_RATE_MS, now).from, now, dataFrom);
+      const rateNow = (key: string | null) => (nowSeconds > 0 ? burnCounts(CURRENT_RATE_MS, key).requests / nowSeconds : null);
+      // Budget series: whole buckets (an hour, or the step when longer) from one SLO window before the series.
       const maxWindow = Math.max(...[...windows].map((x) => WINDOW_MS[x]));
       const size = Math.max(s.step, HOUR);
       const anchor = floorTo(s.from, size) - maxWindow;
       const buckets = await this.repo.bucketCounts(db, 'ingress', cluster, anchor, size, u, filters);
+      const bucketsOf = new Map<string, typeof buckets>();
+      for (const b of buckets) {
+        const list = bucketsOf.get(b.key);
+        if (list) list.push(b);
+        else bucketsOf.set(b.key, [b]);
+      }
 
       const routeOuts = routes.map((r) => {
         const key = `${domain}${SEP}${r.path}`;
         const t = resolved.get(r)!;
-        const out = this.routeOut(r, t, r.entity?.g ?? newGolden(), w.seconds, budgets.get(t.primary.window)!.get(key));
+        const out = this.routeOut(r, t, r.entity?.g ?? newGolden(), seconds, budgets.get(t.primary.window)!.get(key), rateNow(key));
         const prev = previous.get(key);
-        const budgetAt = budgetSeries(
-          buckets.filter((h) => h.key === key),
-          anchor,
-          size,
-          WINDOW_MS[t.primary.window],
-          t.primary.availability_target,
-          now,
-        );
         const points = series.map.get(key)?.points ?? [];
+        const budgetAt = budgetSeries(bucketsOf.get(key) ?? [], anchor, size, WINDOW_MS[t.primary.window], t.primary.availability_target, now, s, points);
         return {
           ...out,
-          previous: metricsOut(sloMetrics(prev?.g ?? newGolden(), pw.seconds)),
-          history: historyOut(points, s, budgetAt),
-          burn_rates: burnRates((span) => burnCounts(span, key), t.primary.availability_target, this.opts.minBurnRequests).map(burnOut),
+          previous: metricsOut(sloMetrics(prev?.g ?? newGolden(), prevSeconds)),
+          history: historyOut(points, s, budgetAt, now, dataFrom),
+          burn_rates: burnRates((span) => burnCounts(span, key), t.primary.availability_target, this.burnMinimum, burnCovered).map(burnOut),
         };
       });
 
@@ -345,26 +443,34 @@ export class SloQueries {
           if (g) addGolden((domainPoints[i] ??= newGolden()), g);
         });
       const dc = sumCounts(budgets.get(dt.primary.window)!, domain);
-      const summary = sloMetrics(sum, w.seconds);
-      const domainBudgetAt = budgetSeries(buckets, anchor, size, WINDOW_MS[dt.primary.window], dt.primary.availability_target, now);
+      const summary = sloMetrics(sum, seconds);
+      const domainBudgetAt = budgetSeries(buckets, anchor, size, WINDOW_MS[dt.primary.window], dt.primary.availability_target, now, s, domainPoints);
       return {
         cluster_id: cluster,
         time_range: range,
         generated_at: now,
         window: { from: w.from, to: now },
+        data_from: dataFrom,
+        covered_seconds: round(seconds, 3) ?? 0,
+        status_minimum: this.minimumOut(),
         step_seconds: s.step / 1000,
         domain,
         tls: routes.some((r) => r.mapping?.tls === 1),
         status: worstStatus(routeOuts.map((r) => r.status)),
-        summary: metricsOut(summary),
-        previous: metricsOut(sloMetrics(prevSum, pw.seconds)),
+        summary: { ...metricsOut(summary), current_rps: round(rateNow(null), 4) },
+        previous: metricsOut(sloMetrics(prevSum, prevSeconds)),
         targets: dt.byWindow,
         error_budget_remaining: budgetOut(dc.requests > 0 ? errorBudgetRemaining(dc.requests, dc.failures, dt.primary.availability_target) : null),
-        burn_rates: burnRates((span) => burnCounts(span, null), dt.primary.availability_target, this.opts.minBurnRequests).map(burnOut),
-        history: historyOut(domainPoints, s, domainBudgetAt),
+        burn_rates: burnRates((span) => burnCounts(span, null), dt.primary.availability_target, this.burnMinimum, burnCovered).map(burnOut),
+        history: historyOut(domainPoints, s, domainBudgetAt, now, dataFrom),
         routes: routeOuts,
       };
     });
+  }
+
+  /** Burn alerts need slo.minBurnRequests requests and the status' covered time (see burnRates). */
+  private get burnMinimum(): SampleMinimum {
+    return { requests: this.opts.minBurnRequests, coveredSeconds: this.minStatus.coveredSeconds };
   }
 
   /** Counts per burn-rate span: exact raw minutes under a day, hour-aligned rollups from a day on. */
@@ -401,7 +507,7 @@ export class SloQueries {
 
   // ------------------------------------------------------------------ mesh
 
-  private nodeOut(namespace: string, name: string, g: Golden, seconds: number, t: ResolvedTargets) {
+  private nodeOut(namespace: string, name: string, g: Golden, seconds: number, t: ResolvedTargets, currentRps: number | null = null, outbound?: Golden) {
     const m = sloMetrics(g, seconds);
     const codes = Object.entries(g.codes ?? {})
       .map(([code, count]) => ({ code, count }))
@@ -417,15 +523,21 @@ export class SloQueries {
       p99_latency: round(m.p99_latency, 3),
       error_rate: round(m.error_rate, 5),
       mtls_percent: round(g.requests > 0 ? (100 * g.tls) / g.requests : null, 3),
-      status: evaluateStatus(m, t.primary),
+      status: evaluateStatus(m, t.primary, this.minStatus),
       latency_distribution: histDistribution(g.hist),
       status_codes: codes,
+      covered_seconds: round(seconds, 3) ?? 0,
+      current_rps: round(currentRps, 4),
+      // A caller the mesh sees no inbound traffic for (the ingress, a job): drawn as a source of its calls.
+      role: g.requests === 0 && outbound && outbound.requests > 0 ? ('source' as const) : ('service' as const),
+      outbound_rps: round(outbound && seconds > 0 ? outbound.requests / seconds : 0, 4) ?? 0,
     };
   }
 
   private edgeOut(e: Entity, seconds: number) {
     const g = e.g;
-    const histCount = g.hist ? g.hist.counts.reduce((a, b) => a + b, 0) : 0;
+    // Every layout counts: a mean over the first layout's count alone doubles when two layouts mix.
+    const histCount = histTotal(g.hist);
     return {
       source: serviceKey(e.parts.src_namespace, e.parts.src_name),
       target: serviceKey(e.parts.dst_namespace, e.parts.dst_name),
@@ -443,29 +555,38 @@ export class SloQueries {
     const w = summaryWindow(range, now);
     return this.repo.read(async (db) => {
       const u = await this.repo.unrolled(db, cluster);
+      const dataFrom = await this.repo.firstDataAt(db, cluster);
+      const seconds = coveredSeconds(w.from, now, dataFrom);
+      const rateNow = await this.currentRates(db, 'service', cluster, {}, now, dataFrom);
       const services = await this.repo.windowEntities(db, 'service', cluster, w, u, {}, { hist: true, codes: true });
       const edges = await this.repo.windowEntities(db, 'edge', cluster, w, u, {}, { hist: true });
       const targets = await this.targetIndex(db, cluster);
-      const nodes = new Map<string, { namespace: string; name: string; g: Golden }>();
-      for (const e of services.values()) nodes.set(serviceKey(e.parts.namespace, e.parts.name), { namespace: e.parts.namespace, name: e.parts.name, g: e.g });
+      const nodes = new Map<string, { namespace: string; name: string; g: Golden; key: string | null; out: Golden }>();
+      for (const e of services.values()) nodes.set(serviceKey(e.parts.namespace, e.parts.name), { namespace: e.parts.namespace, name: e.parts.name, g: e.g, key: e.key, out: newGolden() });
       for (const e of edges.values()) {
         for (const [ns, n] of [
           [e.parts.src_namespace, e.parts.src_name],
           [e.parts.dst_namespace, e.parts.dst_name],
         ]) {
           const id = serviceKey(ns, n);
-          if (!nodes.has(id)) nodes.set(id, { namespace: ns, name: n, g: newGolden() });
+          if (!nodes.has(id)) nodes.set(id, { namespace: ns, name: n, g: newGolden(), key: null, out: newGolden() });
         }
+        const src = nodes.get(serviceKey(e.parts.src_namespace, e.parts.src_name))!;
+        src.out.requests += e.g.requests;
+        src.out.failures += e.g.failures;
       }
       return {
         cluster_id: cluster,
         time_range: range,
         generated_at: now,
         window: { from: w.from, to: now },
+        data_from: dataFrom,
+        covered_seconds: round(seconds, 3) ?? 0,
+        status_minimum: this.minimumOut(),
         nodes: [...nodes.entries()]
           .sort(([a], [b]) => cmp(a, b))
-          .map(([, n]) => this.nodeOut(n.namespace, n.name, n.g, w.seconds, targets.service(n.namespace, n.name))),
-        edges: [...edges.values()].map((e) => this.edgeOut(e, w.seconds)).sort((a, b) => cmp(a.source, b.source) || cmp(a.target, b.target)),
+          .map(([, n]) => this.nodeOut(n.namespace, n.name, n.g, seconds, targets.service(n.namespace, n.name), n.key === null ? null : rateNow(n.key), n.out)),
+        edges: [...edges.values()].map((e) => this.edgeOut(e, seconds)).sort((a, b) => cmp(a.source, b.source) || cmp(a.target, b.target)),
       };
     });
   }
@@ -477,7 +598,10 @@ export class SloQueries {
     const s = historySeries(range, now);
     return this.repo.read(async (db) => {
       const u = await this.repo.unrolled(db, cluster);
+      const dataFrom = await this.repo.firstDataAt(db, cluster);
+      const seconds = coveredSeconds(w.from, now, dataFrom);
       const filters = { namespace, name };
+      const rateNow = await this.currentRates(db, 'service', cluster, filters, now, dataFrom);
       const svc = await this.repo.windowEntities(db, 'service', cluster, w, u, filters, { hist: true, codes: true });
       const inbound = await this.repo.windowEntities(db, 'edge', cluster, w, u, { dst_namespace: namespace, dst_name: name }, { hist: true });
       const outbound = await this.repo.windowEntities(db, 'edge', cluster, w, u, { src_namespace: namespace, src_name: name }, { hist: true });
@@ -496,10 +620,15 @@ export class SloQueries {
       const targets = await this.targetIndex(db, cluster);
       const mappings = (await this.repo.mappings(db, cluster, { service_name: name })).filter((m) => !m.namespace || m.namespace === namespace);
       const g = [...svc.values()][0]?.g ?? newGolden();
+      const out = newGolden();
+      for (const e of outbound.values()) {
+        out.requests += e.g.requests;
+        out.failures += e.g.failures;
+      }
       const points = [...series.map.values()][0]?.points ?? [];
       const history = Array.from({ length: s.points }, (_, i) => {
         const p = points[i];
-        const m = sloMetrics(p ?? newGolden(), s.step / 1000);
+        const m = sloMetrics(p ?? newGolden(), stepSeconds(s, i, now, dataFrom));
         return {
           timestamp: s.from + i * s.step,
           rps: round(m.rps, 4) ?? 0,
@@ -515,12 +644,15 @@ export class SloQueries {
         time_range: range,
         generated_at: now,
         window: { from: w.from, to: now },
+        data_from: dataFrom,
+        covered_seconds: round(seconds, 3) ?? 0,
+        status_minimum: this.minimumOut(),
         step_seconds: s.step / 1000,
-        node: this.nodeOut(namespace, name, g, w.seconds, targets.service(namespace, name)),
+        node: this.nodeOut(namespace, name, g, seconds, targets.service(namespace, name), rateNow(null), out),
         targets: targets.service(namespace, name).byWindow,
         history,
-        inbound: [...inbound.values()].map((e) => this.edgeOut(e, w.seconds)).sort((a, b) => cmp(a.source, b.source)),
-        outbound: [...outbound.values()].map((e) => this.edgeOut(e, w.seconds)).sort((a, b) => cmp(a.target, b.target)),
+        inbound: [...inbound.values()].map((e) => this.edgeOut(e, seconds)).sort((a, b) => cmp(a.source, b.source)),
+        outbound: [...outbound.values()].map((e) => this.edgeOut(e, seconds)).sort((a, b) => cmp(a.target, b.target)),
         routes: mappings.map((m) => ({ domain: m.domain, path_prefix: m.path_prefix })).sort((a, b) => cmp(a.domain, b.domain) || cmp(a.path_prefix, b.path_prefix)),
       };
     });
@@ -639,9 +771,21 @@ function sumCounts(m: Map<string, Counts>, domain: string): Counts {
 }
 
 /**
- * Error budget remaining at the end of each history step, over a trailing window, from counts in
- * buckets of `size` starting at `anchor` (the bucket holding a step's end counts whole; exact for
- * steps of an hour or more, hour-granular below).
+ * Seconds of history step i that have data: the step, cut at now (the incomplete last step) and at
+ * the first snapshot (a young install), so a step's rate is its requests over the time it covers.
+ */
+function stepSeconds(s: Series, i: number, now: number, dataFrom: number | null): number {
+  const start = s.from + i * s.step;
+  return coveredSeconds(start, Math.min(start + s.step, now), dataFrom);
+}
+
+/**
+ * Error budget remaining at each history step's end t, as the card would have shown it at t: over
+ * the hour-aligned SLO window [floor_hour(t) − (N − 1) h, t) (src/slo/math/time.ts trailingHours).
+ * `buckets` are counts in buckets of `size` from `anchor` (an hour, or the step when longer, whose
+ * ends are then bucket-aligned); for sub-hour steps the hour holding t is cut at t with the step
+ * counts `fine` of the series (whole hour minus the steps after t), so no point counts data from
+ * after its own time.
  */
 function budgetSeries(
   buckets: { ts: number; requests: number; failures: number }[],
@@ -650,6 +794,8 @@ function budgetSeries(
   windowMs: number,
   target: number,
   now: number,
+  s: Series,
+  fine: (Golden | undefined)[],
 ): (end: number) => number | null {
   const n = Math.max(1, Math.ceil((now + 1 - anchor) / size));
   const preR = new Float64Array(n + 1);
@@ -664,21 +810,43 @@ function budgetSeries(
     preR[i] += preR[i - 1];
     preF[i] += preF[i - 1];
   }
-  const per = Math.round(windowMs / size);
+  // Suffix-ready prefix sums of the series steps.
+  const fineR = new Float64Array(s.points + 1);
+  const fineF = new Float64Array(s.points + 1);
+  for (let i = 0; i < s.points; i++) {
+    fineR[i + 1] = fineR[i] + (fine[i]?.requests ?? 0);
+    fineF[i + 1] = fineF[i] + (fine[i]?.failures ?? 0);
+  }
+  const stepIndex = (t: number) => Math.min(s.points, Math.max(0, Math.round((t - s.from) / s.step)));
+  const whole = Math.round(windowMs / size) - (size === HOUR ? 1 : 0);
   return (end) => {
-    const e = Math.min(n, Math.max(0, Math.ceil((end - anchor) / size)));
-    const a = Math.max(0, e - per);
-    const r = preR[e] - preR[a];
-    const f = preF[e] - preF[a];
-    return r > 0 ? errorBudgetRemaining(r, f, target) : null;
+    const start = floorTo(end - anchor, size) + anchor;
+    const e = Math.min(n, Math.max(0, Math.round((start - anchor) / size)));
+    const a = Math.max(0, e - whole);
+    let r = preR[e] - preR[a];
+    let f = preF[e] - preF[a];
+    if (end > start && e < n) {
+      // The hour holding `end`, cut at `end`.
+      const i0 = stepIndex(end);
+      const i1 = stepIndex(start + size);
+      r += preR[e + 1] - preR[e] - (fineR[i1] - fineR[i0]);
+      f += preF[e + 1] - preF[e] - (fineF[i1] - fineF[i0]);
+    }
+    return r > 0 ? errorBudgetRemaining(r, Math.max(0, f), target) : null;
   };
 }
 
-function historyOut(points: (Golden | undefined)[], s: { from: number; step: number; points: number }, budgetAt: (end: number) => number | null): HistoryPoint[] {
+function historyOut(
+  points: (Golden | undefined)[],
+  s: Series,
+  budgetAt: (end: number) => number | null,
+  now: number,
+  dataFrom: number | null,
+): HistoryPoint[] {
   return Array.from({ length: s.points }, (_, i) => {
     const g = points[i];
     const start = s.from + i * s.step;
-    const m = metricsOut(sloMetrics(g ?? newGolden(), s.step / 1000));
+    const m = metricsOut(sloMetrics(g ?? newGolden(), stepSeconds(s, i, now, dataFrom)));
     return {
       timestamp: start,
       total_requests: m.total_requests,
@@ -687,7 +855,20 @@ function historyOut(points: (Golden | undefined)[], s: { from: number; step: num
       p99_latency: m.p99_latency,
       rps: m.rps,
       error_rate: m.error_rate,
+      // The last step ends after now; no data exists past now, so its budget is the budget now.
       error_budget_remaining: budgetOut(budgetAt(start + s.step)),
+      covered_seconds: m.covered_seconds,
     };
   });
+}
+
+/** `g` scaled by f (a pro-rata part of an hour); the histogram is left out (not needed pro rata). */
+function scaleGolden(g: Golden, f: number): Golden {
+  return { requests: g.requests * f, failures: g.failures * f, tls: g.tls * f, sumMs: g.sumMs * f, codes: null, hist: g.hist ? scaleHist(g.hist, f) : null };
+}
+
+function scaleHist(h: Hist, f: number): Hist {
+  const out: Hist = { bounds: h.bounds, counts: h.counts.map((c) => c * f) };
+  if (h.more?.length) out.more = h.more.map((m) => ({ bounds: m.bounds, counts: m.counts.map((c) => c * f) }));
+  return out;
 }

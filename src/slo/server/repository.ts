@@ -21,6 +21,7 @@ import type { SloWindow } from '../math/slo.js';
 import { BucketCache, SnapshotCache } from './cache.js';
 import { EntityMap, SeriesMap, addRow, entityKey, newGolden, type Entity, type LoadOpts } from './entities.js';
 import { prepareRows, resolveIngress, type MappingRow } from './ingest.js';
+import { poisonedSnapshots, quarantineSnapshots } from './quarantine.js';
 import { ATTR_COLUMNS, KEY_COLUMNS, KINDS, METRIC_COLUMNS, ROLLUP_KEY, tableName, type EntityKind, type Grain, type MetricRow } from './tables.js';
 import { LOCK_ROLLUP, LOCK_STATUS, bulkInsert, ingestLockKey, readTx, writeTx, type Db } from './tx.js';
 
@@ -33,6 +34,8 @@ export interface IngestResult {
 export interface RollupResult {
   snapshots: number;
   rows: number;
+  /** Snapshots set aside because a raw row could not be rolled up (see quarantine.ts). */
+  quarantined?: { id: number; reason: string }[];
 }
 
 export interface RetentionCutoffs {
@@ -226,7 +229,7 @@ export class SloRepository {
    * several replicas (PostgreSQL advisory lock / SQLite write lock) and after a crash at any point.
    */
   async rollupBatch(maxSnapshots = 16): Promise<RollupResult> {
-    const r = await writeTx(this.store, LOCK_ROLLUP, async (db): Promise<RollupResult & { gen?: number; fresh?: { cluster: string; kind: EntityKind; grain: 'hourly' | 'daily'; ts: number; entities: Entity[] }[] }> => {
+    const r = await writeTx(this.store, LOCK_ROLLUP, async (db): Promise<RollupResult & { gen?: number; quarantined?: { id: number; reason: string }[]; fresh?: { cluster: string; kind: EntityKind; grain: 'hourly' | 'daily'; ts: number; entities: Entity[] }[] }> => {
       const snaps = (await db
         .selectFrom('slo_snapshots')
         .select(['id', 'cluster_id', 'ts'])
@@ -243,17 +246,28 @@ export class SloRepository {
         byCluster.set(s.cluster_id, c);
       }
       let rows = 0;
+      const quarantined: { id: number; reason: string }[] = [];
       const touched: { cluster_id: string; grain: string; ts: number }[] = [];
       const fresh: { cluster: string; kind: EntityKind; grain: 'hourly' | 'daily'; ts: number; entities: Entity[] }[] = [];
       for (const [cluster, { ids, minutes }] of byCluster) {
+        const rawByKind = new Map<EntityKind, MetricRow[]>();
         for (const kind of KINDS) {
-          const raw = (await db
-            .selectFrom(tableName(kind, 'raw'))
-            .selectAll()
-            .where('cluster_id', '=', cluster)
-            .where('ts', 'in', [...minutes])
-            .where('snap_id', 'in', ids)
-            .execute()) as MetricRow[];
+          rawByKind.set(
+            kind,
+            (await db
+              .selectFrom(tableName(kind, 'raw'))
+              .selectAll()
+              .where('cluster_id', '=', cluster)
+              .where('ts', 'in', [...minutes])
+              .where('snap_id', 'in', ids)
+              .execute()) as MetricRow[],
+          );
+        }
+        // A snapshot with a row no rollup can add is set aside (quarantine.ts); the others roll up.
+        const bad = poisonedSnapshots(rawByKind);
+        for (const id of await quarantineSnapshots(db, cluster, bad, rawByKind, Date.now())) quarantined.push({ id, reason: bad.get(id)! });
+        for (const kind of KINDS) {
+          const raw = bad.size ? rawByKind.get(kind)!.filter((r) => !bad.has(Number(r.snap_id))) : rawByKind.get(kind)!;
           rows += raw.length;
           if (!raw.length) continue;
           for (const [grain, size] of [
@@ -285,20 +299,13 @@ export class SloRepository {
           .onConflict((oc) => oc.columns(['cluster_id', 'grain', 'ts']).doUpdateSet({ version: sql.ref('excluded.version') }))
           .execute();
       }
-      await db
-        .updateTable('slo_snapshots')
-        .set({ rolled: 1 })
-        .where(
-          'id',
-          'in',
-          snaps.map((s) => Number(s.id)),
-        )
-        .execute();
-      return { snapshots: snaps.length, rows, gen, fresh };
+      const done = snaps.map((s) => Number(s.id)).filter((id) => !quarantined.some((q) => q.id === id));
+      if (done.length) await db.updateTable('slo_snapshots').set({ rolled: 1 }).where('id', 'in', done).execute();
+      return { snapshots: snaps.length, rows, gen, fresh, quarantined };
     });
     // Committed: this replica's readers get the new buckets without reading them back.
     for (const f of r.fresh ?? []) this.cache.set(f.cluster, f.kind, f.grain, f.ts, r.gen!, f.entities);
-    return { snapshots: r.snapshots, rows: r.rows };
+    return { snapshots: r.snapshots, rows: r.rows, quarantined: r.quarantined ?? [] };
   }
 
   /** Merges raw rows of one bucket into the existing rollup rows of that bucket (read, merge, upsert). */
@@ -343,12 +350,13 @@ export class SloRepository {
 
   /** Rolls up until nothing is left (or the signal aborts). */
   async rollupAll(signal?: AbortSignal, maxSnapshots = 16): Promise<RollupResult> {
-    const total = { snapshots: 0, rows: 0 };
+    const total: Required<RollupResult> = { snapshots: 0, rows: 0, quarantined: [] };
     for (;;) {
       if (signal?.aborted) break;
       const r = await this.rollupBatch(maxSnapshots);
       total.snapshots += r.snapshots;
       total.rows += r.rows;
+      total.quarantined.push(...(r.quarantined ?? []));
       if (r.snapshots < maxSnapshots) break;
     }
     return total;
@@ -373,7 +381,7 @@ export class SloRepository {
               .deleteFrom(tableName(kind, 'raw'))
               .where('cluster_id', '=', cluster)
               .where('ts', '<=', c.rawBefore - 60_000)
-              .where('snap_id', 'not in', db.selectFrom('slo_snapshots').select('id').where('cluster_id', '=', cluster).where('rolled', '=', 0))
+              .where('snap_id', 'not in', db.selectFrom('slo_snapshots').select('id').where('cluster_id', '=', cluster).where('rolled', '<>', 1))
               .execute(),
           );
           out.hourly += n(await db.deleteFrom(tableName(kind, 'hourly')).where('cluster_id', '=', cluster).where('ts', '<=', c.hourlyBefore - HOUR).execute());
@@ -415,6 +423,12 @@ export class SloRepository {
     return rows
       .map((r) => ({ cluster_id: r.cluster_id, last_seen: Number(r.last_seen), first_seen: Number(r.first_seen) }))
       .sort((a, b) => b.last_seen - a.last_seen || (a.cluster_id < b.cluster_id ? -1 : 1));
+  }
+
+  /** Timestamp of the cluster's oldest kept snapshot (where its data starts), null before any. */
+  async firstDataAt(db: Db, cluster: string): Promise<number | null> {
+    const r = (await db.selectFrom('slo_snapshots').select('ts').where('cluster_id', '=', cluster).orderBy('ts').limit(1).executeTakeFirst()) as { ts: number } | undefined;
+    return r ? Number(r.ts) : null;
   }
 
   async unrolled(db: Db, cluster: string): Promise<Unrolled> {

@@ -5,19 +5,26 @@
 const num = { type: 'number' } as const;
 const numOrNull = { type: ['number', 'null'] } as const;
 const str = { type: 'string' } as const;
-const STATUS = { type: 'string', enum: ['healthy', 'warning', 'critical', 'unknown'] } as const;
+const STATUS = {
+  type: 'string',
+  enum: ['healthy', 'warning', 'critical', 'unknown', 'insufficient_data'],
+  description: 'unknown = no traffic; insufficient_data = traffic below the sample minimum (status_minimum) a verdict needs',
+} as const;
 
 const obj = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({ type: 'object', properties, required }) as const;
 
-export const SloMetricsSchema = obj({
+const metricsProps = {
   availability: { ...numOrNull, description: 'Percent of requests that did not fail (0–100); null without traffic' },
   p50_latency: { ...numOrNull, description: 'ms' },
   p95_latency: { ...numOrNull, description: 'ms' },
   p99_latency: { ...numOrNull, description: 'ms' },
-  rps: { ...num, description: 'Requests per second over the window' },
+  rps: { ...num, description: 'Requests per second over the covered seconds (the part of the window that has data)' },
   total_requests: num,
   error_rate: { ...numOrNull, description: 'Percent (0–100); null without traffic' },
-});
+  covered_seconds: { ...num, description: 'Seconds of the window that have data (from the first snapshot on)' },
+  current_rps: { ...numOrNull, description: 'Requests per second over the last 5 minutes (current metrics of the detail answers); null before any data' },
+};
+export const SloMetricsSchema = obj(metricsProps, ['availability', 'p50_latency', 'p95_latency', 'p99_latency', 'rps', 'total_requests', 'error_rate', 'covered_seconds']);
 
 const TargetSpecSchema = obj(
   {
@@ -41,6 +48,16 @@ const envelope = {
   window: WindowSchema,
 };
 
+/** Beside `window` in the reads that judge statuses. */
+const coverage = {
+  data_from: { ...numOrNull, description: 'Epoch ms of the cluster’s first kept snapshot (where its data starts); null before any' },
+  covered_seconds: { ...num, description: 'Seconds of the window that have data: the denominator of every rps' },
+  status_minimum: {
+    ...obj({ requests: num, covered_seconds: num }),
+    description: 'Least traffic and covered time a status (and a burn alert) needs; below it the status is insufficient_data',
+  },
+};
+
 export const HistoryPointSchema = obj({
   timestamp: num,
   total_requests: num,
@@ -49,17 +66,25 @@ export const HistoryPointSchema = obj({
   p99_latency: numOrNull,
   rps: num,
   error_rate: numOrNull,
-  error_budget_remaining: { ...numOrNull, description: 'Percent of the primary target’s budget left at the end of the step' },
+  error_budget_remaining: {
+    ...numOrNull,
+    description: 'Percent of the primary target’s budget left at the end of the step (or now), over the SLO window ending there: what the card showed then',
+  },
+  covered_seconds: { ...num, description: 'Seconds of the step that have data (the rps denominator; the incomplete last step is shorter)' },
 });
 
 export const BurnRateSchema = obj({
   window: { ...str, description: 'long/short, e.g. 1h/5m' },
-  long_rate: numOrNull,
-  short_rate: numOrNull,
+  long_rate: { ...numOrNull, description: 'null without traffic, or when infinite (long_infinite)' },
+  short_rate: { ...numOrNull, description: 'null without traffic, or when infinite (short_infinite)' },
+  long_infinite: { type: 'boolean', description: 'Failures against a 100 % target: the budget is exhausted at any rate' },
+  short_infinite: { type: 'boolean' },
   threshold: num,
   firing: { type: 'boolean' },
   severity: { type: 'string', enum: ['page', 'ticket'] },
   long_requests: num,
+  long_covered_seconds: { ...num, description: 'Seconds of the long window that have data' },
+  insufficient_data: { type: 'boolean', description: 'Too little traffic or covered time in the long window to fire (status_minimum, and at least the short window)' },
 });
 
 const routeProps = {
@@ -81,6 +106,7 @@ export const RouteSchema = obj(routeProps, routeRequired);
 
 export const DomainsResponseSchema = obj({
   ...envelope,
+  ...coverage,
   domains: {
     type: 'array',
     items: obj(
@@ -102,6 +128,7 @@ export const DomainsResponseSchema = obj({
     warning_count: num,
     critical_count: num,
     unknown_count: num,
+    insufficient_data_count: num,
     avg_availability: numOrNull,
     total_rps: num,
   }),
@@ -109,6 +136,7 @@ export const DomainsResponseSchema = obj({
 
 export const DomainDetailSchema = obj({
   ...envelope,
+  ...coverage,
   step_seconds: num,
   domain: str,
   tls: { type: 'boolean' },
@@ -141,12 +169,17 @@ const NodeSchema = obj({
   status: STATUS,
   latency_distribution: { type: 'array', items: obj({ le: { ...numOrNull, description: 'Upper bound in ms; null = +Inf' }, count: num }) },
   status_codes: { type: 'array', items: obj({ code: str, count: num }) },
+  covered_seconds: num,
+  current_rps: { ...numOrNull, description: 'Inbound requests per second over the last 5 minutes' },
+  role: { type: 'string', enum: ['service', 'source'], description: 'source = a caller with no inbound traffic of its own (the ingress): drawn by its outbound traffic' },
+  outbound_rps: { ...num, description: 'Requests per second it sends over its outbound edges' },
 });
 
-export const TopologySchema = obj({ ...envelope, nodes: { type: 'array', items: NodeSchema }, edges: { type: 'array', items: EdgeSchema } });
+export const TopologySchema = obj({ ...envelope, ...coverage, nodes: { type: 'array', items: NodeSchema }, edges: { type: 'array', items: EdgeSchema } });
 
 export const ServiceDetailSchema = obj({
   ...envelope,
+  ...coverage,
   step_seconds: num,
   node: NodeSchema,
   targets: TargetsByWindowSchema,

@@ -240,4 +240,14 @@ export const sloMigrations: ModuleMigration[] = [
       await db.schema.createIndex('slo_status_history_domain').on('slo_status_history').columns(['cluster_id', 'domain', 'ts']).execute();
     },
   },
+  {
+    // Statuses grew longer than 16 characters ('insufficient_data'); SQLite does not enforce the width.
+    id: '003_slo_status_width',
+    async up(db, kind) {
+      if (kind !== 'postgres') return;
+      await db.schema.alterTable('slo_status_current').alterColumn('status', (c) => c.setDataType('varchar(32)')).execute();
+      await db.schema.alterTable('slo_status_history').alterColumn('status', (c) => c.setDataType('varchar(32)')).execute();
+      await db.schema.alterTable('slo_status_history').alterColumn('previous_status', (c) => c.setDataType('varchar(32)')).execute();
+    },
+  },
 ];

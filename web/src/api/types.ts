@@ -9,7 +9,8 @@
  * Units, everywhere in this file unless a field says otherwise:
  *   - percentages are 0–100 (availability 99.95 means 99.95 %), never 0–1 fractions;
  *   - latencies are milliseconds (float);
- *   - rates (`rps`) are requests per second averaged over the requested time range;
+ *   - rates (`rps`) are requests per second averaged over the covered part of the requested time range
+ *     (`covered_seconds`: from the cluster's first snapshot on), `current_rps` over the last 5 minutes;
  *   - timestamps are UTC epoch milliseconds (numbers), never strings;
  *   - a metric that cannot be computed (no requests, no histogram samples) is `null`, not 0 or NaN.
  *
@@ -56,7 +57,8 @@ export type TimeRange = '1h' | '6h' | '1d' | '7d' | '30d';
 export const TIME_RANGES: readonly TimeRange[] = ['1h', '6h', '1d', '7d', '30d'];
 
 /** Health verdict computed by the server against the targets (or the server's default targets). */
-export type SLOStatus = 'healthy' | 'warning' | 'critical' | 'unknown';
+/** `insufficient_data`: traffic below {@link SLOCoverage.status_minimum}; too little to judge. */
+export type SLOStatus = 'healthy' | 'warning' | 'critical' | 'unknown' | 'insufficient_data';
 
 /** Window an SLO target (and its error budget) is evaluated over. */
 export type SLOWindow = '1d' | '7d' | '30d';
@@ -72,12 +74,16 @@ export interface SLOMetrics {
   p50_latency: number | null;
   p95_latency: number | null;
   p99_latency: number | null;
-  /** Requests per second averaged over the range. */
+  /** Requests per second averaged over the covered part of the range (`covered_seconds`). */
   rps: number;
   /** Requests counted in the range. */
   total_requests: number;
   /** 5xx responses / all responses, percent 0–100; null when total_requests is 0. */
   error_rate: number | null;
+  /** Seconds of the range that have data (from the first snapshot on): the denominator of `rps`. */
+  covered_seconds?: number;
+  /** Requests per second over the last 5 minutes (detail pages' current metrics only). */
+  current_rps?: number | null;
 }
 
 /** An objective, without its scope (seed 001 `SLOTargetSpec`). */
@@ -111,6 +117,9 @@ export interface SLOHistoryPoint {
   error_rate: number | null;
   /** Percent of the error budget left at that moment, for the primary target window; null without traffic. */
   error_budget_remaining: number | null;
+  /** Seconds of the step that have data (the incomplete last step covers less than a step). */
+  covered_seconds?: number;
+  total_requests?: number;
 }
 
 /**
@@ -127,6 +136,23 @@ export interface BurnRate {
   firing: boolean;
   /** 'page' for the fast windows, 'ticket' for the slow ones. */
   severity?: 'page' | 'ticket';
+  /** The rate is infinite (failures against a 100 % target); the rate field is then null. */
+  long_infinite?: boolean;
+  short_infinite?: boolean;
+  long_requests?: number;
+  long_covered_seconds?: number;
+  /** Too little traffic or covered time in the long window to fire. */
+  insufficient_data?: boolean;
+}
+
+/** Where data starts and the least sample a status needs (beside the envelope of SLO reads). */
+export interface SLOCoverage {
+  /** Epoch ms of the cluster's first snapshot kept; null before any. */
+  data_from?: number | null;
+  /** Seconds of the window that have data. */
+  covered_seconds?: number;
+  /** Below these the status is `insufficient_data`. */
+  status_minimum?: { requests: number; covered_seconds: number };
 }
 
 /** Common envelope fields of SLO reads. */
@@ -201,10 +227,11 @@ export interface DomainsSummary {
   /** Request-weighted mean availability of all domains, percent; null without traffic. */
   avg_availability: number | null;
   total_rps: number;
+  insufficient_data_count?: number;
 }
 
 /** `GET /api/v2/slo/domains?cluster_id=&time_range=` */
-export interface DomainsResponse extends SLOEnvelope {
+export interface DomainsResponse extends SLOEnvelope, SLOCoverage {
   domains: DomainSLO[];
   summary: DomainsSummary;
 }
@@ -219,7 +246,7 @@ export interface RouteSLODetail extends RouteSLO {
  * `GET /api/v2/slo/domains/{domain}?cluster_id=&time_range=` (domain URL-encoded). 404 when the
  * cluster has no such domain.
  */
-export interface DomainDetailResponse extends SLOEnvelope {
+export interface DomainDetailResponse extends SLOEnvelope, SLOCoverage {
   /** Length of one history step in seconds. */
   step_seconds: number;
   domain: string;
@@ -314,6 +341,12 @@ export interface MeshNode {
   status: SLOStatus;
   latency_distribution: LatencyBucket[];
   status_codes: StatusCodeCount[];
+  covered_seconds?: number;
+  current_rps?: number | null;
+  /** 'source': a caller with no inbound traffic of its own (the ingress), drawn by its outbound traffic. */
+  role?: 'service' | 'source';
+  /** Requests per second it sends over its outbound edges. */
+  outbound_rps?: number;
 }
 
 /** A caller → callee edge (source/target are node ids). */
@@ -329,7 +362,7 @@ export interface MeshEdge {
 }
 
 /** `GET /api/v2/slo/mesh/topology?cluster_id=&time_range=` */
-export interface MeshTopologyResponse extends SLOEnvelope {
+export interface MeshTopologyResponse extends SLOEnvelope, SLOCoverage {
   nodes: MeshNode[];
   edges: MeshEdge[];
 }
@@ -345,7 +378,7 @@ export interface MeshHistoryPoint {
 }
 
 /** `GET /api/v2/slo/mesh/services/{namespace}/{name}?cluster_id=&time_range=` — 404 for an unknown service. */
-export interface MeshServiceDetailResponse extends SLOEnvelope {
+export interface MeshServiceDetailResponse extends SLOEnvelope, SLOCoverage {
   step_seconds: number;
   node: MeshNode;
   history: MeshHistoryPoint[];
@@ -417,6 +450,8 @@ export interface AnomalyCheckResponse {
   bucket: Bucket;
   timeZone: string;
   baseline: BaselineStats | null;
+  /** How long ago the baseline used was computed, ms (null without one). */
+  baselineAgeMs?: number | null;
   /** Key(s) of the baseline used, e.g. "cart|GET /x|14|weekday". */
   baselineSource: string | null;
   fallbackLevel: FallbackLevel;

@@ -16,7 +16,7 @@ import { baseTooltip } from '../charts';
 import { EChart, type ChartEvent, type ChartOption } from '../components/EChart';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { Icon, PageHeader, Panel, Spinner, StatusBadge } from '../components/ui';
-import { fmtAgo, fmtCount, fmtMs, fmtTime } from '../format';
+import { fmtAgo, fmtCount, fmtMs } from '../format';
 import { useQueryParam } from '../router';
 import { useTheme, type Palette } from '../theme';
 
@@ -112,11 +112,38 @@ interface CheckForm {
   dayType: DayType;
 }
 
-const localNow = () => {
-  const d = new Date();
-  d.setSeconds(0, 0);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-};
+/** Wall-clock fields of an instant in an IANA zone. */
+function zonedParts(ms: number, timeZone: string): Record<string, number> {
+  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  return Object.fromEntries(f.formatToParts(ms).filter((p) => p.type !== 'literal').map((p) => [p.type, Number(p.value)]));
+}
+
+/** "2024-06-10T14:30" (a datetime-local value) of an instant, in the bucket zone (not the browser's). */
+function zonedInputValue(ms: number, timeZone: string): string {
+  const p = zonedParts(ms, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour % 24)}:${two(p.minute)}`;
+}
+
+/** A datetime-local value read as wall-clock time in `timeZone` → epoch ms (NaN when not a date). */
+function zonedInputToEpoch(value: string, timeZone: string): number {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(value);
+  if (!m) return NaN;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  // The zone's offset at the guess, applied twice so a DST change between guess and answer is followed.
+  let t = wall;
+  for (let i = 0; i < 2; i++) {
+    const p = zonedParts(t, timeZone);
+    const seen = Date.UTC(p.year, p.month - 1, p.day, p.hour % 24, p.minute, p.second);
+    t = wall - (seen - t);
+  }
+  return t;
+}
+
+/** "Jun 10, 14:30:05 Asia/Taipei": an absolute time in the bucket zone, named. */
+function fmtZoned(ms: number, timeZone: string): string {
+  return `${new Date(ms).toLocaleString('en-GB', { timeZone, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })} ${timeZone}`;
+}
 
 function Verdict({ r }: { r: AnomalyCheckResponse }) {
   const state = r.cannotDetermine ? 'unknown' : r.isAnomaly ? 'critical' : 'healthy';
@@ -132,6 +159,11 @@ function Verdict({ r }: { r: AnomalyCheckResponse }) {
           {r.service} · <span className="mono">{r.endpoint}</span> · {r.bucket.dayType} {hh(r.bucket.hour)}:00 ({r.timeZone})
         </span>
       </div>
+      {b && (
+        <p className="muted small" data-testid="check-basis">
+          Based on {fmtCount(b.sampleCount)} traces · baseline updated {fmtAgo(Date.now() - (r.baselineAgeMs ?? Date.now() - b.updatedAt))}
+        </p>
+      )}
       <p className="verdict-text">{r.explanation}</p>
       {b && r.threshold !== null && (
         <div className="gauge" aria-hidden>
@@ -174,7 +206,7 @@ function Verdict({ r }: { r: AnomalyCheckResponse }) {
   );
 }
 
-function Feed({ service, endpoint }: { service: string; endpoint: string }) {
+function Feed({ service, endpoint, timeZone }: { service: string; endpoint: string; timeZone: string }) {
   const [onlySelected, setOnlySelected] = useState(false);
   const query = onlySelected ? { service, endpoint, limit: 100 } : { limit: 100 };
   const { data, error, loading, reload } = useApi<AnomaliesResponse>(API.anomalies, query, { pollMs: FEED_POLL_MS });
@@ -229,7 +261,7 @@ function Feed({ service, endpoint }: { service: string; endpoint: string }) {
             <tbody>
               {list.map((a) => (
                 <tr key={a.id} className={fresh.has(a.id) ? 'fresh' : ''} onClick={() => setOpen(open === a.id ? null : a.id)}>
-                  <td className="nowrap" title={`started ${fmtTime(a.startMs)}, detected ${fmtTime(a.detectedAt)}`}>
+                  <td className="nowrap" title={`started ${fmtZoned(a.startMs, timeZone)}, detected ${fmtZoned(a.detectedAt, timeZone)}`}>
                     {fmtAgo(a.detectedAt)}
                   </td>
                   <td>
@@ -290,7 +322,9 @@ export default function AnomaliesPage() {
   const cellKeys = useMemo(() => keys.filter((k) => k.service === service && k.endpoint === endpoint), [keys, service, endpoint]);
   const option = useMemo(() => heatmapOption(palette, cellKeys), [palette, cellKeys]);
 
-  const [form, setForm] = useState<CheckForm>({ service: '', endpoint: '', when: localNow(), durationMs: '', pin: false, hour: 12, dayType: 'weekday' });
+  // One zone everywhere on this page: the server's bucket zone, by name (not the browser's).
+  const timeZone = data?.timeZone ?? 'UTC';
+  const [form, setForm] = useState<CheckForm>({ service: '', endpoint: '', when: '', durationMs: '', pin: false, hour: 12, dayType: 'weekday' });
   const [result, setResult] = useState<AnomalyCheckResponse | null>(null);
   const [checkError, setCheckError] = useState<ApiError | Error | null>(null);
   const [checking, setChecking] = useState(false);
@@ -300,20 +334,28 @@ export default function AnomaliesPage() {
     setForm((f) => (f.service === '' || services.includes(f.service) ? { ...f, service, endpoint } : f));
   }, [service, endpoint, services]);
 
+  // A heatmap cell is a question about that bucket: fill the form and answer it at once, so the
+  // verdict on screen is never the previous bucket's.
   const onCell = (e: ChartEvent) => {
     const k = (e.data as { key?: AvailableKey } | undefined)?.key;
     if (!k) return;
-    setForm((f) => ({ ...f, service: k.service, endpoint: k.endpoint, pin: true, hour: k.hour, dayType: k.dayType, durationMs: f.durationMs || String(Math.round(k.p95 * 2.5)) }));
+    const next: CheckForm = { ...form, service: k.service, endpoint: k.endpoint, pin: true, hour: k.hour, dayType: k.dayType, durationMs: form.durationMs || String(Math.round(k.p95 * 2.5)) };
+    setForm(next);
+    void runCheck(next);
   };
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
+    void runCheck(form);
+  };
+
+  const runCheck = async (form: CheckForm) => {
     setCheckError(null);
     setResult(null);
     const dur = Number(form.durationMs);
     if (!form.service.trim()) return setCheckError(new Error('Enter the service name.'));
     if (!form.durationMs.trim() || !Number.isFinite(dur) || dur < 0) return setCheckError(new Error('Duration must be a number of milliseconds, 0 or more.'));
-    const ms = form.when ? new Date(form.when).getTime() : Date.now();
+    const ms = form.when ? zonedInputToEpoch(form.when, timeZone) : Date.now();
     if (!Number.isFinite(ms)) return setCheckError(new Error('The start time is not a valid date.'));
     const body: AnomalyCheckRequest = { service: form.service.trim(), endpoint: form.endpoint, timestampNano: (BigInt(Math.round(ms)) * 1_000_000n).toString(), durationMs: dur };
     if (form.pin) {
@@ -437,8 +479,13 @@ export default function AnomaliesPage() {
             </label>
             <div className="field-row">
               <label className="field">
-                <span>Started at (local time)</span>
-                <input type="datetime-local" value={form.when} disabled={form.pin} onChange={(e) => setForm({ ...form, when: e.target.value })} />
+                <span>Started at ({timeZone})</span>
+                <input
+                  type="datetime-local"
+                  value={form.when || zonedInputValue(Date.now() - (Date.now() % 60_000), timeZone)}
+                  disabled={form.pin}
+                  onChange={(e) => setForm({ ...form, when: e.target.value })}
+                />
               </label>
               <label className="field">
                 <span>Duration (ms)</span>
@@ -483,7 +530,7 @@ export default function AnomaliesPage() {
         </Panel>
       </div>
 
-      <Feed service={service} endpoint={endpoint} />
+      <Feed service={service} endpoint={endpoint} timeZone={timeZone} />
     </div>
   );
 }

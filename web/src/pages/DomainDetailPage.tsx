@@ -1,11 +1,15 @@
 import { useMemo } from 'react';
 import { API, type BurnRate, type DomainDetailResponse, type RouteSLODetail, type SLOHistoryPoint, type TargetsByWindow } from '../api/types';
 import { useApi } from '../api/useApi';
+import { useCluster } from '../api/useCluster';
 import { timeSeriesOption, type LineSeries, type MarkLine } from '../charts';
+import { historyRange, visibleHistory } from '../history';
+import { ConnectAgent } from '../components/ConnectAgent';
+import { useFaultIntervals, withFaultAreas } from '../components/faults/useFaultIntervals';
 import { EChart } from '../components/EChart';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { BudgetBar, Icon, PageHeader, Panel, StatCard, StatusBadge, StatusDot, TimeRangePicker, parseTimeRange } from '../components/ui';
-import { fmtAvail, fmtMs, fmtPct, fmtRps } from '../format';
+import { fmtAvail, fmtBasis, fmtBurn, fmtMs, fmtPct, fmtRps, fmtSpan } from '../format';
 import { Link, useHref, useQueryParam } from '../router';
 import { useTheme } from '../theme';
 import { TargetsEditor } from './TargetsEditor';
@@ -38,10 +42,24 @@ function BurnRates({ rates }: { rates: BurnRate[] }) {
               {r.window}
               {r.severity && <span className="muted small"> · {r.severity}</span>}
             </td>
-            <td className={`num ${r.long_rate !== null && r.long_rate > r.threshold ? 'text-critical' : ''}`}>{r.long_rate === null ? '—' : `${r.long_rate.toFixed(2)}×`}</td>
-            <td className={`num ${r.short_rate !== null && r.short_rate > r.threshold ? 'text-critical' : ''}`}>{r.short_rate === null ? '—' : `${r.short_rate.toFixed(2)}×`}</td>
+            <td className={`num ${r.long_infinite || (r.long_rate !== null && r.long_rate > r.threshold) ? 'text-critical' : ''}`} title={r.long_infinite ? 'Budget exhausted: failures against a 100 % target' : undefined}>
+              {fmtBurn(r.long_rate, r.long_infinite)}
+            </td>
+            <td className={`num ${r.short_infinite || (r.short_rate !== null && r.short_rate > r.threshold) ? 'text-critical' : ''}`} title={r.short_infinite ? 'Budget exhausted: failures against a 100 % target' : undefined}>
+              {fmtBurn(r.short_rate, r.short_infinite)}
+            </td>
             <td className="num">{r.threshold}×</td>
-            <td>{r.firing ? <StatusBadge status="critical" label="Firing" /> : <StatusBadge status="healthy" label="OK" />}</td>
+            <td>
+              {r.firing ? (
+                <StatusBadge status="critical" label="Firing" />
+              ) : r.insufficient_data ? (
+                <span title={`Needs more data: ${fmtSpan(r.long_covered_seconds)} covered of the long window`}>
+                  <StatusBadge status="insufficient_data" label="Too little data" />
+                </span>
+              ) : (
+                <StatusBadge status="healthy" label="OK" />
+              )}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -56,43 +74,54 @@ function targetText(t: TargetsByWindow | undefined) {
 }
 
 export default function DomainDetailPage({ domain }: { domain: string }) {
-  const [clusterId] = useQueryParam('cluster_id', '');
+  const cluster = useCluster();
+  const clusterId = cluster.clusterId ?? '';
   const [trRaw, setTr] = useQueryParam('time_range', '1d');
   const timeRange = parseTimeRange(trRaw);
   const [pathSel, setPath] = useQueryParam('path', '');
   const href = useHref();
   const { palette } = useTheme();
 
-  const { data, error, loading, reload } = useApi<DomainDetailResponse>(API.domain(domain), { cluster_id: clusterId, time_range: timeRange }, { pollMs: 60_000 });
+  const { data, error, loading: loadingData, reload } = useApi<DomainDetailResponse>(cluster.clusterId === null ? null : API.domain(domain), { cluster_id: clusterId, time_range: timeRange }, { pollMs: 60_000 });
+  const loading = loadingData || (cluster.clusterId === null && cluster.loading);
   const routes = data?.routes ?? [];
   const selected: RouteSLODetail | undefined = routes.find((r) => r.path_prefix === pathSel);
   const paths = useMemo(() => routes.map((r) => r.path_prefix), [routes]);
+  const faults = useFaultIntervals((selected ? [selected] : routes).map((r) => ({ service: r.service_name, namespace: r.namespace })), data?.history?.[0]?.timestamp);
 
   const charts = useMemo(() => {
     if (!data) return null;
+    const shown = (h: SLOHistoryPoint[] | undefined) => visibleHistory(h ?? [], data);
+    const xRange = historyRange(shown(data.history), data.step_seconds);
     const series = (f: (p: SLOHistoryPoint) => number | null): LineSeries[] =>
-      selected ? [{ name: selected.path_prefix, data: pick(selected.history ?? [], f), area: true }] : routes.map((r) => ({ name: r.path_prefix, data: pick(r.history ?? [], f) }));
+      selected ? [{ name: selected.path_prefix, data: pick(shown(selected.history), f), area: true }] : routes.map((r) => ({ name: r.path_prefix, data: pick(shown(r.history), f) }));
     const target = primaryTarget(selected ? selected.targets : data.targets);
     const availMarks: MarkLine[] = target ? [{ value: target.availability_target, label: `target ${target.availability_target}%` }] : [];
     const latMarks: MarkLine[] = target ? [{ value: target.p95_latency_target, label: `p95 target ${fmtMs(target.p95_latency_target)}` }] : [];
     const latency: LineSeries[] = selected
       ? [
-          { name: 'p95', data: pick(selected.history ?? [], (p) => p.p95_latency), color: palette.series[0] },
-          { name: 'p99', data: pick(selected.history ?? [], (p) => p.p99_latency), color: palette.series[2], dashed: true },
+          { name: 'p95', data: pick(shown(selected.history), (p) => p.p95_latency), color: palette.series[0] },
+          { name: 'p99', data: pick(shown(selected.history), (p) => p.p99_latency), color: palette.series[2], dashed: true },
         ]
       : series((p) => p.p95_latency);
     return {
-      availability: timeSeriesOption(palette, { series: series((p) => p.availability), format: (v) => fmtPct(v, v >= 99.9 ? 3 : 2), markLines: availMarks, yMax: 100 }),
-      latency: timeSeriesOption(palette, { series: latency, format: fmtMs, markLines: latMarks, legend: true }),
-      rps: timeSeriesOption(palette, { series: series((p) => p.rps), format: fmtRps, yMin: 0 }),
+      availability: withFaultAreas(
+        timeSeriesOption(palette, { series: series((p) => p.availability), format: (v) => fmtPct(v, v >= 99.9 ? 3 : 2), markLines: availMarks, yMax: 100, xRange }),
+        faults,
+        palette,
+        data.generated_at,
+      ),
+      latency: timeSeriesOption(palette, { series: latency, format: fmtMs, markLines: latMarks, legend: true, xRange }),
+      rps: timeSeriesOption(palette, { series: series((p) => p.rps), format: fmtRps, yMin: 0, xRange }),
       budget: timeSeriesOption(palette, {
+        xRange,
         series: series((p) => p.error_budget_remaining),
         format: (v) => `${v.toFixed(1)}%`,
         markLines: [{ value: 0, label: 'exhausted' }],
         yMax: 100,
       }),
     };
-  }, [data, routes, selected, palette]);
+  }, [data, routes, selected, palette, faults]);
 
   const crumbs = (
     <>
@@ -110,6 +139,11 @@ export default function DomainDetailPage({ domain }: { domain: string }) {
         </span>
       )}
       {data && <StatusBadge status={data.status} />}
+      {data && (
+        <span className="basis" data-testid="status-basis" title={data.status_minimum ? `A status needs ${fmtSpan(data.status_minimum.covered_seconds)} and ${data.status_minimum.requests} requests` : undefined}>
+          {fmtBasis(selected ? selected.current : data.summary)}
+        </span>
+      )}
     </span>
   );
 
@@ -121,11 +155,15 @@ export default function DomainDetailPage({ domain }: { domain: string }) {
     <div className="page" data-page="domain-detail">
       <PageHeader crumbs={crumbs} title={title} subtitle="Availability, latency, traffic and error budget per path." actions={<TimeRangePicker value={timeRange} onChange={(v) => setTr(v === '1d' ? null : v)} />} />
 
-      {loading && !data ? (
-        <Loading label={`Loading ${domain}…`} />
-      ) : error && !data ? (
+      {cluster.none ? (
         <Panel>
-          <ErrorState error={error} onRetry={reload} what={`the SLOs of ${domain}`} />
+          <ConnectAgent />
+        </Panel>
+      ) : loading && !data ? (
+        <Loading label={`Loading ${domain}…`} />
+      ) : (error || cluster.error) && !data ? (
+        <Panel>
+          <ErrorState error={error ?? cluster.error!} onRetry={reload} what={`the SLOs of ${domain}`} />
         </Panel>
       ) : data ? (
         <>
@@ -134,7 +172,15 @@ export default function DomainDetailPage({ domain }: { domain: string }) {
             <StatCard label="Availability" value={fmtAvail(summary?.availability)} hint={`target ${primaryTarget(selected?.targets ?? data.targets)?.availability_target ?? '—'}%`} />
             <StatCard label="P95 latency" value={fmtMs(summary?.p95_latency)} hint={`p50 ${fmtMs(summary?.p50_latency)}`} />
             <StatCard label="P99 latency" value={fmtMs(summary?.p99_latency)} />
-            <StatCard label="Traffic" value={fmtRps(summary?.rps)} hint={`${(summary?.total_requests ?? 0).toLocaleString('en-US')} requests`} />
+            <StatCard
+              label="Traffic"
+              value={fmtRps(summary?.rps)}
+              hint={
+                <>
+                  now {fmtRps(summary?.current_rps)} · {(summary?.total_requests ?? 0).toLocaleString('en-US')} requests in {fmtSpan(summary?.covered_seconds)}
+                </>
+              }
+            />
             <StatCard label="Error rate" value={fmtPct(summary?.error_rate, 3)} tone={summary?.error_rate && summary.error_rate > 1 ? 'critical' : undefined} />
             <StatCard label="Error budget left" value={<BudgetBar value={budget} />} />
           </div>
@@ -159,7 +205,7 @@ export default function DomainDetailPage({ domain }: { domain: string }) {
             charts && (
               <div className="chart-grid">
                 <Panel title="Availability">
-                  <EChart option={charts.availability} ariaLabel="Availability over time" />
+                  <EChart option={charts.availability} ariaLabel={`Availability over time${faults.length ? `; ${faults.length} fault interval(s) shaded` : ''}`} />
                 </Panel>
                 <Panel title={selected ? 'Latency (p95, p99)' : 'Latency p95'}>
                   <EChart option={charts.latency} ariaLabel="Latency over time" />

@@ -1,9 +1,11 @@
 import { Fragment, useMemo, useState } from 'react';
 import { API, type DomainSLO, type DomainsResponse, type RouteSLO, type SLOMetrics, type SLOStatus } from '../api/types';
 import { useApi } from '../api/useApi';
+import { useCluster } from '../api/useCluster';
+import { ConnectAgent } from '../components/ConnectAgent';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { BudgetBar, Icon, PageHeader, Panel, StatCard, StatusBadge, StatusDot, TimeRangePicker, parseTimeRange } from '../components/ui';
-import { fmtAvail, fmtMs, fmtRps, statusRank } from '../format';
+import { fmtAvail, fmtBasis, fmtMs, fmtRps, fmtSpan, statusLabel, statusRank } from '../format';
 import { Link, useHref, useQueryParam } from '../router';
 
 type SortKey = 'status' | 'name' | 'availability' | 'p95' | 'p99' | 'rps' | 'budget';
@@ -11,7 +13,7 @@ type Dir = 'asc' | 'desc';
 const SORT_KEYS: SortKey[] = ['status', 'name', 'availability', 'p95', 'p99', 'rps', 'budget'];
 /** Direction a column sorts in on first click: the "worst first" one. */
 const FIRST_DIR: Record<SortKey, Dir> = { status: 'asc', name: 'asc', availability: 'asc', p95: 'desc', p99: 'desc', rps: 'desc', budget: 'asc' };
-const STATUSES: (SLOStatus | 'all')[] = ['all', 'critical', 'warning', 'healthy', 'unknown'];
+const STATUSES: (SLOStatus | 'all')[] = ['all', 'critical', 'warning', 'healthy', 'insufficient_data', 'unknown'];
 
 interface Row {
   name: string;
@@ -62,7 +64,7 @@ function matches(text: string, ...fields: (string | undefined)[]) {
 }
 
 export default function DomainsPage() {
-  const [clusterId] = useQueryParam('cluster_id', '');
+  const cluster = useCluster();
   const [trRaw, setTr] = useQueryParam('time_range', '1d');
   const timeRange = parseTimeRange(trRaw);
   const [q, setQ] = useQueryParam('q', '');
@@ -73,7 +75,13 @@ export default function DomainsPage() {
   const dir: Dir = sd === 'desc' ? 'desc' : 'asc';
   const href = useHref();
 
-  const { data, error, loading, reload, refreshing } = useApi<DomainsResponse>(API.domains, { cluster_id: clusterId, time_range: timeRange }, { pollMs: 30_000 });
+  const { data, error: dataError, loading: loadingData, reload, refreshing } = useApi<DomainsResponse>(
+    cluster.clusterId === null ? null : API.domains,
+    { cluster_id: cluster.clusterId ?? '', time_range: timeRange },
+    { pollMs: 30_000 },
+  );
+  const loading = loadingData || (cluster.clusterId === null && cluster.loading);
+  const error = dataError ?? cluster.error;
   const [expanded, setExpanded] = useState<Record<string, boolean>>({});
 
   const domains = data?.domains ?? [];
@@ -140,7 +148,7 @@ export default function DomainsPage() {
           <StatCard label="Warning" value={s.warning_count} tone={s.warning_count > 0 ? 'warning' : undefined} />
           <StatCard label="Critical" value={s.critical_count} tone={s.critical_count > 0 ? 'critical' : undefined} />
           <StatCard label="Avg availability" value={fmtAvail(s.avg_availability)} hint={`over ${timeRange}`} />
-          <StatCard label="Total traffic" value={fmtRps(s.total_rps)} hint="requests per second" />
+          <StatCard label="Total traffic" value={fmtRps(s.total_rps)} hint={`per second over ${fmtSpan(data?.covered_seconds)} of data`} />
         </div>
       )}
 
@@ -154,7 +162,7 @@ export default function DomainsPage() {
             {STATUSES.map((st) => (
               <button key={st} type="button" role="radio" aria-checked={statusFilter === st} className={statusFilter === st ? 'on' : ''} onClick={() => setStatusFilter(st === 'all' ? null : st)}>
                 {st !== 'all' && <StatusDot status={st} />}
-                {st === 'all' ? 'All' : st === 'unknown' ? 'No data' : st[0].toUpperCase() + st.slice(1)}
+                {st === 'all' ? 'All' : statusLabel[st]}
               </button>
             ))}
           </div>
@@ -172,7 +180,9 @@ export default function DomainsPage() {
           </button>
         </div>
 
-        {loading && !data ? (
+        {cluster.none ? (
+          <ConnectAgent />
+        ) : loading && !data ? (
           <Loading label="Loading domains…" />
         ) : error && !data ? (
           <ErrorState error={error} onRetry={reload} what="the SLO domains" />
@@ -234,7 +244,7 @@ export default function DomainsPage() {
                         <td className="budget-col">
                           <BudgetBar value={d.error_budget_remaining} />
                         </td>
-                        <td className="status-col">
+                        <td className="status-col" title={fmtBasis(d.summary)}>
                           <StatusBadge status={d.status} />
                         </td>
                       </tr>
@@ -262,7 +272,7 @@ export default function DomainsPage() {
                             <td className="budget-col">
                               <BudgetBar value={r.error_budget_remaining} />
                             </td>
-                            <td className="status-col">
+                            <td className="status-col" title={fmtBasis(r.current)}>
                               <StatusBadge status={r.status} />
                             </td>
                           </tr>
@@ -277,7 +287,8 @@ export default function DomainsPage() {
       </Panel>
       {data && (
         <p className="footnote">
-          Cluster <strong>{data.cluster_id ?? '—'}</strong> · {timeRange} · refreshed every 30 s
+          Cluster <strong>{data.cluster_id ?? '—'}</strong> · {timeRange} · rates over {fmtSpan(data.covered_seconds)} with data
+          {data.status_minimum && ` · a status needs ${fmtSpan(data.status_minimum.covered_seconds)} and ${data.status_minimum.requests} requests`} · refreshed every 30 s
         </p>
       )}
     </div>

@@ -1,11 +1,15 @@
 import { useMemo } from 'react';
 import { API, type LatencyBucket, type MeshEdge, type MeshHistoryPoint, type MeshServiceDetailResponse, type StatusCodeCount } from '../api/types';
 import { useApi } from '../api/useApi';
+import { useCluster } from '../api/useCluster';
 import { baseTooltip, timeSeriesOption } from '../charts';
+import { historyRange, visibleHistory } from '../history';
+import { ConnectAgent } from '../components/ConnectAgent';
+import { useFaultIntervals, withFaultAreas } from '../components/faults/useFaultIntervals';
 import { EChart, type ChartOption } from '../components/EChart';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { PageHeader, Panel, StatCard, StatusBadge, TimeRangePicker, parseTimeRange } from '../components/ui';
-import { fmtCount, fmtMs, fmtPct, fmtRps } from '../format';
+import { fmtBasis, fmtCount, fmtMs, fmtPct, fmtRps, fmtSpan } from '../format';
 import { domainPath, servicePath } from '../links';
 import { Link, useHref, useQueryParam } from '../router';
 import { useTheme, type Palette } from '../theme';
@@ -113,31 +117,50 @@ function EdgeTable({ edges, side, empty }: { edges: MeshEdge[]; side: 'source' |
 }
 
 export default function ServiceDetailPage({ namespace, name }: { namespace: string; name: string }) {
-  const [clusterId] = useQueryParam('cluster_id', '');
+  const cluster = useCluster();
   const [trRaw, setTr] = useQueryParam('time_range', '1d');
   const timeRange = parseTimeRange(trRaw);
   const { palette } = useTheme();
   const href = useHref();
-  const { data, error, loading, reload } = useApi<MeshServiceDetailResponse>(API.meshService(namespace, name), { cluster_id: clusterId, time_range: timeRange }, { pollMs: 60_000 });
+  const { data, error: dataError, loading: loadingData, reload } = useApi<MeshServiceDetailResponse>(
+    cluster.clusterId === null ? null : API.meshService(namespace, name),
+    { cluster_id: cluster.clusterId ?? '', time_range: timeRange },
+    { pollMs: 60_000 },
+  );
+  const loading = loadingData || (cluster.clusterId === null && cluster.loading);
+  const error = dataError ?? cluster.error;
+  const faults = useFaultIntervals([{ service: name, namespace }], data?.history?.[0]?.timestamp);
 
   const charts = useMemo(() => {
     if (!data) return null;
-    const h = data.history ?? [];
+    const h = visibleHistory(data.history ?? [], data);
+    const xRange = historyRange(h, data.step_seconds);
     return {
       hist: histogramOption(palette, data.node.latency_distribution ?? []),
       codes: codesOption(palette, data.node.status_codes ?? []),
-      rps: timeSeriesOption(palette, { series: [{ name: 'rps', data: pick(h, (x) => x.rps), area: true }], format: fmtRps, yMin: 0 }),
-      latency: timeSeriesOption(palette, {
-        series: [
-          { name: 'p50', data: pick(h, (x) => x.p50_latency), color: palette.series[1] },
-          { name: 'p95', data: pick(h, (x) => x.p95_latency), color: palette.series[0] },
-          { name: 'p99', data: pick(h, (x) => x.p99_latency), color: palette.series[2], dashed: true },
-        ],
-        format: fmtMs,
-      }),
-      errors: timeSeriesOption(palette, { series: [{ name: 'error rate', data: pick(h, (x) => x.error_rate), color: palette.critical, area: true }], format: (v) => fmtPct(v), yMin: 0 }),
+      rps: timeSeriesOption(palette, { series: [{ name: 'rps', data: pick(h, (x) => x.rps), area: true }], format: fmtRps, yMin: 0, xRange }),
+      latency: withFaultAreas(
+        timeSeriesOption(palette, {
+          series: [
+            { name: 'p50', data: pick(h, (x) => x.p50_latency), color: palette.series[1] },
+            { name: 'p95', data: pick(h, (x) => x.p95_latency), color: palette.series[0] },
+            { name: 'p99', data: pick(h, (x) => x.p99_latency), color: palette.series[2], dashed: true },
+          ],
+          format: fmtMs,
+          xRange,
+        }),
+        faults,
+        palette,
+        data.generated_at,
+      ),
+      errors: withFaultAreas(
+        timeSeriesOption(palette, { series: [{ name: 'error rate', data: pick(h, (x) => x.error_rate), color: palette.critical, area: true }], format: (v) => fmtPct(v), yMin: 0, xRange }),
+        faults,
+        palette,
+        data.generated_at,
+      ),
     };
-  }, [data, palette]);
+  }, [data, palette, faults]);
 
   const n = data?.node;
   const crumbs = (
@@ -156,13 +179,22 @@ export default function ServiceDetailPage({ namespace, name }: { namespace: stri
         title={
           <span className="title-with-badge">
             {name}
-            {n && <StatusBadge status={n.status} />}
+            {n && (n.role === 'source' ? <StatusBadge status="source" label="Source" /> : <StatusBadge status={n.status} />)}
+            {n && n.role !== 'source' && (
+              <span className="basis" data-testid="status-basis">
+                {fmtBasis(n)}
+              </span>
+            )}
           </span>
         }
         subtitle={`Service ${namespace}/${name} in the mesh: latency distribution, status codes, traffic and its callers and callees.`}
         actions={<TimeRangePicker value={timeRange} onChange={(v) => setTr(v === '1d' ? null : v)} />}
       />
-      {loading && !data ? (
+      {cluster.none ? (
+        <Panel>
+          <ConnectAgent />
+        </Panel>
+      ) : loading && !data ? (
         <Loading label={`Loading ${namespace}/${name}…`} />
       ) : error && !data ? (
         <Panel>
@@ -172,14 +204,18 @@ export default function ServiceDetailPage({ namespace, name }: { namespace: stri
         <>
           {error && <InlineError>Refresh failed: {error.message}. Showing the last answer.</InlineError>}
           <div className="stats">
-            <StatCard label="Traffic" value={fmtRps(n.rps)} hint={`${fmtCount(n.total_requests)} requests`} />
+            {n.role === 'source' ? (
+              <StatCard label="Traffic" value={`→ ${fmtRps(n.outbound_rps)}`} hint="sent into the mesh (a source: no inbound traffic)" />
+            ) : (
+              <StatCard label="Traffic" value={fmtRps(n.rps)} hint={`now ${fmtRps(n.current_rps)} · ${fmtCount(n.total_requests)} requests in ${fmtSpan(n.covered_seconds)}`} />
+            )}
             <StatCard label="P50" value={fmtMs(n.p50_latency)} />
             <StatCard label="P95" value={fmtMs(n.p95_latency)} />
             <StatCard label="P99" value={fmtMs(n.p99_latency)} />
             <StatCard label="Error rate" value={fmtPct(n.error_rate)} tone={(n.error_rate ?? 0) >= 1 ? 'critical' : undefined} />
             <StatCard label="mTLS" value={fmtPct(n.mtls_percent, 1)} tone={n.mtls_percent !== null && n.mtls_percent < 100 ? 'warning' : undefined} />
           </div>
-          {n.total_requests === 0 && (
+          {n.total_requests === 0 && n.role !== 'source' && (
             <Panel>
               <Empty>This service has had no requests in the last {timeRange}.</Empty>
             </Panel>
@@ -198,7 +234,7 @@ export default function ServiceDetailPage({ namespace, name }: { namespace: stri
               <EChart option={charts.latency} ariaLabel="Latency over time" />
             </Panel>
             <Panel title="Error rate">
-              <EChart option={charts.errors} ariaLabel="Error rate over time" />
+              <EChart option={charts.errors} ariaLabel={`Error rate over time${faults.length ? `; ${faults.length} fault interval(s) shaded` : ''}`} />
             </Panel>
             <Panel title="Ingress routes" pad={false}>
               {data.routes?.length ? (

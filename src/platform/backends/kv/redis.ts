@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { KvStore } from './types.js';
+import { asUnavailable } from '../unavailable.js';
 
 const ACQUIRE_LEASE = `
 local cur = redis.call('GET', KEYS[1])
@@ -13,25 +14,43 @@ const RELEASE_LEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+const PORT_OPERATIONS = [
+  'get', 'set', 'setIfAbsent', 'del', 'incrBy', 'expire', 'pushTrim', 'listRange', 'listLength', 'hset', 'hgetall',
+  'hgetallMany', 'sadd', 'spop', 'smembers', 'scard', 'scanKeys', 'acquireLease', 'releaseLease', 'ping',
+] as const satisfies readonly (keyof KvStore)[];
+
 /** The KV port on Redis. Every key carries the configured prefix (ioredis keyPrefix). */
 export class RedisKv implements KvStore {
   readonly kind = 'redis' as const;
   readonly client: Redis;
   private readonly prefix: string;
 
-  constructor(url: string, opts: { prefix?: string } = {}) {
+  constructor(url: string, opts: { prefix?: string; commandTimeoutMs?: number } = {}) {
     this.prefix = opts.prefix ?? 'vigil:';
     this.client = new Redis(url, {
       keyPrefix: this.prefix,
       lazyConnect: true,
-      maxRetriesPerRequest: 2,
-      enableOfflineQueue: true,
+      // During an outage a request fails at once (503 + Retry-After) instead of queueing until
+      // Redis returns: no offline queue, commands in flight when the link dropped give up after
+      // one reconnect attempt, and a link that stops answering times out.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: opts.commandTimeoutMs ?? 3000,
+      connectTimeout: 2000,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     // Connection errors surface through the failing command and /readyz; an unhandled 'error' event would crash.
     this.client.on('error', () => {});
     this.client.defineCommand('vigilAcquireLease', { numberOfKeys: 1, lua: ACQUIRE_LEASE });
     this.client.defineCommand('vigilReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
+    // Every port operation reports a lost link as BackendUnavailableError, the one error callers and the HTTP layer know.
+    for (const name of PORT_OPERATIONS) {
+      const op = this[name] as (...args: unknown[]) => Promise<unknown>;
+      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) =>
+        op.apply(this, args).catch((err: unknown) => {
+          throw asUnavailable('Redis', err);
+        });
+    }
   }
 
   async connect() {

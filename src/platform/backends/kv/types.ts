@@ -4,7 +4,7 @@
  * Keys are plain strings; implementations prepend their configured namespace prefix.
  */
 export interface KvStore {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'sqlite';
 
   // strings and counters
   get(key: string): Promise<string | null>;

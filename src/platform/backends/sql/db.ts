@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import { openPrivateSqlite } from './private-file.js';
+import { withUnavailableErrors } from './unavailable-dialect.js';
 
 /** The SQL port: one Kysely instance over SQLite (embedded) or PostgreSQL, plus what differs between them. */
 export interface SqlStore {
@@ -21,6 +21,8 @@ export interface SqlOptions {
   poolSize?: number;
   /** PostgreSQL schema to use (tests isolate themselves in their own schema). */
   schema?: string;
+  /** How long a request waits for a PostgreSQL connection (a new one, or a free one from a busy pool) before it fails as unavailable (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 export function describeSqlUrl(url: string): { kind: 'sqlite' | 'postgres'; target: string } {
@@ -33,13 +35,9 @@ export async function openSql(opts: SqlOptions): Promise<SqlStore> {
   const { kind, target } = describeSqlUrl(opts.url);
   if (kind === 'sqlite') {
     const file = target || path.join(opts.dataDir, 'vigil.db');
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const sqlite = new Database(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
+    const sqlite = openPrivateSqlite(file);
     sqlite.pragma('foreign_keys = ON');
-    return makeStore('sqlite', new SqliteDialect({ database: sqlite }), async () => {
+    return makeStore('sqlite', withUnavailableErrors(new SqliteDialect({ database: sqlite }), 'SQLite'), async () => {
       sqlite.close();
     });
   }
@@ -54,10 +52,18 @@ export async function openSql(opts: SqlOptions): Promise<SqlStore> {
     connectionString: target,
     max: opts.poolSize ?? 10,
     types: types as pg.CustomTypesConfig,
+    // While the database is unreachable a request fails (503) instead of waiting for a connection for ever.
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    keepAlive: true,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  // A connection lost while idle (pool 'error') or while checked out (the client's own 'error', which
+  // the pool stops listening to during checkout) must not crash the process. The query in flight
+  // rejects on its own; the broken client is no longer queryable, so the pool discards it on release
+  // and opens a fresh connection for the next request. The requests that failed were answered 503 and logged.
+  const onError = () => {};
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   if (opts.schema) {
     const c = await pool.connect();
     try {
@@ -66,7 +72,7 @@ export async function openSql(opts: SqlOptions): Promise<SqlStore> {
       c.release();
     }
   }
-  return makeStore('postgres', new PostgresDialect({ pool }), async () => {
+  return makeStore('postgres', withUnavailableErrors(new PostgresDialect({ pool }), 'PostgreSQL'), async () => {
     await pool.end();
   });
 }

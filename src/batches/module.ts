@@ -1,0 +1,34 @@
+/**
+ * Log batch diagnosis as a Vigil module (Argus's plan, built on the bus and blob ports):
+ *
+ *   create → stream uploads to the blob store → complete (freeze) → one parse job per file on the
+ *   bus → count-once outcomes → barrier → gather partials → diagnose (rules, optional LLM) →
+ *   report (KV cache, single flight) → API, SSE, CLI, web page
+ */
+import type { ModuleContext, VigilModule } from '../platform/module.js';
+import type { VigilConfig } from '../config/schema.js';
+import { createDeps, type BatchDeps } from './deps.js';
+import { registerBatchRoutes } from './http.js';
+import { BatchPipeline } from './pipeline.js';
+import { batchMigrations } from './tables.js';
+
+export function batchesModule(_config: VigilConfig): VigilModule {
+  // One set of services (and metrics) per server context, whichever hook asks first.
+  const built = new WeakMap<ModuleContext, { deps: BatchDeps; pipeline: BatchPipeline }>();
+  const services = (ctx: ModuleContext) => {
+    let s = built.get(ctx);
+    if (!s) {
+      const deps = createDeps(ctx);
+      s = { deps, pipeline: new BatchPipeline(deps) };
+      built.set(ctx, s);
+    }
+    return s;
+  };
+  return {
+    name: 'batches',
+    migrations: batchMigrations,
+    routes: (app, ctx) => registerBatchRoutes(app, services(ctx).deps),
+    jobs: (ctx) => services(ctx).pipeline.jobs(),
+    consumers: (ctx) => services(ctx).pipeline.consumers(),
+  };
+}

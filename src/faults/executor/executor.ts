@@ -1,0 +1,133 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createAdminServer } from './admin.js';
+import { systemClock, type Clock } from './clock.js';
+import { ExecutorMetrics } from './metrics.js';
+import { PolicyStream } from './policy-stream.js';
+import { createProxy } from './proxy.js';
+import { Reporter } from './reporter.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface ExecutorOptions {
+  listen: HostPort;
+  /** Admin listener (metrics, readiness); false for none. */
+  admin: HostPort | false;
+  upstream: URL;
+  service: string;
+  namespace: string;
+  /** Control plane; without it the executor enforces what its state file holds. */
+  server?: URL;
+  token?: string;
+  stateFile: string;
+  executorId: string;
+  reportIntervalMs?: number;
+  maxActiveFaults?: number;
+  /** Honour x-envoy-fault-* request headers on requests no rule matched (test environments). */
+  headerFaults?: boolean;
+  /** Largest request or response header block, in bytes (Node's default of 16 KiB is too small for a proxy). */
+  maxHeaderSize?: number;
+  log: Logger;
+  clock?: Clock;
+  /** Uniform draw in [0, 1) for fault percentages. */
+  draw?: () => number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+}
+
+export interface Executor {
+  /** Base URL of the proxy listener. */
+  url: string;
+  adminUrl: string | undefined;
+  policies: PolicyStream;
+  metrics: ExecutorMetrics;
+  /** Stop accepting, let in-flight requests finish for up to `drainMs`, then close everything. */
+  stop(drainMs?: number): Promise<void>;
+}
+
+const listen = (server: http.Server, at: HostPort) =>
+  new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+
+const urlOf = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+
+export async function startExecutor(opts: ExecutorOptions): Promise<Executor> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log;
+  const maxHeaderSize = opts.maxHeaderSize ?? 256 * 1024;
+  const policies = new PolicyStream({
+    server: opts.server,
+    token: opts.token,
+    target: { service: opts.service, namespace: opts.namespace, headerFaults: opts.headerFaults === true },
+    stateFile: opts.stateFile,
+    clock,
+    log,
+    backoffBaseMs: opts.backoffBaseMs,
+    backoffCapMs: opts.backoffCapMs,
+  });
+  let listening = false;
+  const metrics = new ExecutorMetrics(() => policies.status());
+  const proxy = createProxy({
+    upstream: opts.upstream,
+    policies: () => policies.current,
+    metrics,
+    clock,
+    draw: opts.draw ?? Math.random,
+    log,
+    maxActiveFaults: opts.maxActiveFaults,
+    maxHeaderSize,
+  });
+  const server = http.createServer({ maxHeaderSize, keepAlive: true, requestTimeout: 0 }, proxy.handle);
+  const admin = opts.admin ? createAdminServer(metrics, () => ({ ...policies.status(), listening })) : undefined;
+  const reporter = opts.server
+    ? new Reporter({
+        server: opts.server,
+        token: opts.token,
+        intervalMs: opts.reportIntervalMs ?? 5000,
+        clock,
+        log,
+        report: () => ({ executor_id: opts.executorId, service: opts.service, namespace: opts.namespace, policy_version: policies.status().version, counters: metrics.injectedCounts() }),
+      })
+    : undefined;
+
+  const adminAddr = admin && opts.admin ? await listen(admin, opts.admin) : undefined;
+  const addr = await listen(server, opts.listen);
+  listening = true;
+  policies.start();
+  reporter?.start();
+  log.info({ listen: urlOf(addr), upstream: opts.upstream.href, admin: adminAddr && urlOf(adminAddr), server: opts.server?.href }, 'executor listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (drainMs = 10_000) =>
+    (stopping ??= (async () => {
+      listening = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Connections finishing their last response become idle: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref());
+      await Promise.race([closed, deadline]);
+      clearInterval(sweep);
+      server.closeAllConnections();
+      proxy.agent.destroy();
+      await policies.stop();
+      await reporter?.stop();
+      if (admin) {
+        const adminClosed = new Promise<void>((resolve) => admin.close(() => resolve()));
+        admin.closeAllConnections();
+        await adminClosed;
+      }
+      log.info('executor stopped');
+    })());
+
+  return { url: urlOf(addr), adminUrl: adminAddr && urlOf(adminAddr), policies, metrics, stop };
+}

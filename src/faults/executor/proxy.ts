@@ -1,0 +1,166 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { sleep, type Clock } from './clock.js';
+import { endToEnd, upstreamHeaders } from './headers.js';
+import type { ExecutorMetrics } from './metrics.js';
+import { DEFAULT_ABORT_BODY, type CompiledPolicies, type FaultDecision } from '../policy/index.js';
+import { Throttle } from './throttle.js';
+
+export interface ProxyDeps {
+  upstream: URL;
+  /** The policies in force; read on every request so a push takes effect at once. */
+  policies: () => CompiledPolicies;
+  metrics: ExecutorMetrics;
+  clock: Clock;
+  /** Uniform in [0, 1): the percentage draw. */
+  draw: () => number;
+  log: Logger;
+  /** Cap on faults in progress at once across all policies; beyond it requests pass unfaulted. */
+  maxActiveFaults?: number;
+  agent?: http.Agent;
+  /** Largest response header block accepted from the upstream (the listener's own limit). */
+  maxHeaderSize?: number;
+}
+
+export interface Proxy {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  readonly agent: http.Agent;
+  activeFaults(): number;
+}
+
+const pathOf = (url: string) => {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+};
+
+export function createProxy(deps: ProxyDeps): Proxy {
+  const { upstream, metrics, clock, log } = deps;
+  const agent = deps.agent ?? new http.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 1024 });
+  const target = { hostname: upstream.hostname.replace(/^\[|\]$/g, ''), port: Number(upstream.port || 80) };
+  const basePath = upstream.pathname === '/' ? '' : upstream.pathname.replace(/\/$/, '');
+  let active = 0;
+  // Faults in progress per policy, for the policy's own `max_active_faults`.
+  const activeByPolicy = new Map<string, number>();
+
+  function fail(res: ServerResponse, error: string, message: string): void {
+    const body = JSON.stringify({ error, message });
+    res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    metrics.answered(502);
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, rateLimitKbps?: number): void {
+    const started = performance.now();
+    const out = http.request({
+      ...target,
+      agent,
+      method: req.method,
+      path: basePath + (req.url ?? '/'),
+      headers: upstreamHeaders(req.rawHeaders, req.socket.remoteAddress),
+      setHost: false,
+      maxHeaderSize: deps.maxHeaderSize,
+    });
+    out.on('response', (up) => {
+      const code = up.statusCode ?? 502;
+      metrics.answered(code, (performance.now() - started) / 1000);
+      res.writeHead(code, up.statusMessage, endToEnd(up.rawHeaders));
+      if (rateLimitKbps) {
+        const throttle = new Throttle(rateLimitKbps, clock);
+        res.once('close', () => throttle.destroy());
+        up.pipe(throttle).pipe(res);
+      } else up.pipe(res);
+      up.on('error', () => res.destroy());
+    });
+    out.on('error', (err) => {
+      req.unpipe(out);
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      log.debug({ err: err.message, upstream: upstream.href }, 'upstream unreachable');
+      // Drain what the client still sends so the connection can answer and be reused.
+      req.resume();
+      fail(res, 'upstream_unavailable', `upstream ${upstream.host} did not answer: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+    });
+    // The client hung up: stop the upstream exchange too.
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
+    // Most requests carry no body: end at once rather than wire a pipe for nothing.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) out.end();
+    else req.pipe(out);
+  }
+
+  function abort(res: ServerResponse, a: NonNullable<FaultDecision['abort']>): void {
+    const body = a.body ?? DEFAULT_ABORT_BODY;
+    const headers: Record<string, string | number> = { 'content-type': 'text/plain' };
+    for (const name in a.headers) headers[name.toLowerCase()] = a.headers[name];
+    headers['x-fault-injected'] = 'abort';
+    headers['content-length'] = Buffer.byteLength(body);
+    res.writeHead(a.status, headers);
+    res.end(body);
+    metrics.answered(a.status);
+  }
+
+  async function inject(req: IncomingMessage, res: ServerResponse, d: FaultDecision): Promise<void> {
+    // A client that hangs up while its request is held cancels the wait; nothing goes upstream.
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    res.once('close', onClose);
+    active++;
+    activeByPolicy.set(d.policy, (activeByPolicy.get(d.policy) ?? 0) + 1);
+    metrics.active.inc();
+    try {
+      if (d.startDelayMs) await sleep(clock, d.startDelayMs, gone.signal);
+      if (d.delayMs) {
+        metrics.fault(d.policy, d.rule, 'delay', d.delayMs);
+        await sleep(clock, d.delayMs, gone.signal);
+      }
+      if (d.reset) {
+        metrics.fault(d.policy, d.rule, 'reset');
+        req.socket.destroy();
+        return;
+      }
+      if (d.abort) {
+        metrics.fault(d.policy, d.rule, 'abort');
+        req.resume();
+        abort(res, d.abort);
+        return;
+      }
+      if (d.rateLimitKbps) metrics.fault(d.policy, d.rule, 'rate_limit');
+      forward(req, res, d.rateLimitKbps);
+      // A throttled response stays an active fault until its last byte left.
+      if (d.rateLimitKbps && !res.destroyed) await new Promise((r) => res.once('close', r));
+    } catch {
+      // the client left during a delay
+    } finally {
+      res.off('close', onClose);
+      active--;
+      const left = (activeByPolicy.get(d.policy) ?? 1) - 1;
+      if (left > 0) activeByPolicy.set(d.policy, left);
+      else activeByPolicy.delete(d.policy);
+      metrics.active.dec();
+    }
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    let d: FaultDecision | null = null;
+    try {
+      d = deps.policies().decide({ method: req.method ?? 'GET', path: pathOf(req.url ?? '/'), headers: req.headers }, deps.draw);
+    } catch (err) {
+      // Fail open: a matcher bug must never take the service down.
+      log.error({ err }, 'fault decision failed; request forwarded unfaulted');
+    }
+    if (!d) return forward(req, res);
+    const overGlobal = deps.maxActiveFaults !== undefined && active >= deps.maxActiveFaults;
+    const overPolicy = d.maxActiveFaults !== undefined && (activeByPolicy.get(d.policy) ?? 0) >= d.maxActiveFaults;
+    if (overGlobal || overPolicy) {
+      metrics.overflowed();
+      return forward(req, res);
+    }
+    void inject(req, res, d);
+  }
+
+  return { handle, agent, activeFaults: () => active };
+}

@@ -1,0 +1,58 @@
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/env.js';
+import { request, startUpstream, tempDir, until, type Upstream } from './executor-support.js';
+
+const main = path.join(repoRoot, 'src/cli/main.ts');
+const vigil = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH } });
+
+let up: Upstream;
+beforeAll(async () => {
+  up = await startUpstream();
+});
+afterAll(async () => {
+  await up?.close();
+});
+
+describe('vigil executor (command)', () => {
+  it('proxies, then drains and exits 0 on SIGTERM', async () => {
+    const child = vigil(['executor', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--upstream', up.url, '--service', 'frontend', '--namespace', 'demo', '--state-file', path.join(tempDir(), 's.json'), '--log-level', 'warn']);
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const m = await until(() => /proxy (http:\/\/\S+) -> \S+, admin (http:\/\/\S+)/.exec(out), 'the executor to listen', 90_000);
+      expect((await request(m[1] + '/via-cli')).status).toBe(200);
+      expect(up.seen.map((s) => s.url)).toContain('/via-cli');
+      expect(JSON.parse((await request(m[2] + '/readyz')).body)).toMatchObject({ status: 'ready' });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('refuses a malformed --listen with exit code 2 and a message naming the flag', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'executor', '--listen', 'nonsense', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 90_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--listen nonsense');
+  }, 120_000);
+
+  it('accepts --control-plane-addr as HFI\'s spelling of --server (and validates it the same way)', () => {
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', main, 'executor', '--control-plane-addr', 'ftp://x', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 90_000,
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('ftp://x: expected an http(s) URL');
+  }, 120_000);
+});
