@@ -110,7 +110,9 @@ describe.skipIf(!haveChromium)('Anomalies page on live simulator data', () => {
     const rows = await rowTexts(list.locator('tbody tr'));
     expect(rows.map((r) => r[0])).toEqual(['POST /checkout']);
     expect(rows[0][1]).toBe('48/48');
-    expect(Number(rows[0][2].replace(/,/g, ''))).toBeGreaterThanOrEqual(48 * 50);
+    // A week of history gives every bucket about 50 traces; the last hours' anomalous ones are held
+    // back from the windows for anomaly.learnAnomaliesAfter, so a few buckets count fewer.
+    expect(Number(rows[0][2].replace(/,/g, ''))).toBeGreaterThanOrEqual(48 * 45);
     const [lo, hi] = rows[0][3].split(' – ').map(parseMs);
     expect(lo).toBeGreaterThan(100);
     expect(hi).toBeGreaterThan(lo!); // busy hours are slower than quiet ones
