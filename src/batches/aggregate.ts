@@ -69,25 +69,7 @@ export class FileAggregator {
     private readonly limits: AggregateLimits = DEFAULT_LIMITS,
   ) {
     this.matcher = new LineMatcher(rules);
-    this.agg = {
-      file,
-      records: 0,
-      firstTime: null,
-      lastTime: null,
-      byLevel: {},
-      byEcu: {},
-      byApp: {},
-      byContext: {},
-      byMinute: {},
-      errorCount: 0,
-      fatalCount: 0,
-      errorLines: [],
-      facts: [],
-      factCounts: {},
-      factsTruncated: false,
-      templates: [],
-      textCounts: this.matcher.counts,
-    };
+    this.agg = { ...emptyCommon(), file, byMinute: {}, factsTruncated: false, textCounts: this.matcher.counts };
   }
 
   add(line: LogLine): void {
@@ -163,24 +145,7 @@ export interface BatchAggregate {
 
 /** Merge the partials of a batch's files, in the order given (the batch's file order). */
 export function mergeAggregates(parts: FileAggregate[], limits: AggregateLimits = DEFAULT_LIMITS): BatchAggregate {
-  const out: BatchAggregate = {
-    files: parts.length,
-    records: 0,
-    firstTime: null,
-    lastTime: null,
-    byLevel: {},
-    byEcu: {},
-    byApp: {},
-    byContext: {},
-    timeline: [],
-    errorCount: 0,
-    fatalCount: 0,
-    errorLines: [],
-    facts: [],
-    factCounts: {},
-    templates: [],
-    textCounts: {},
-  };
+  const out: BatchAggregate = { ...emptyCommon(), files: parts.length, timeline: [] };
   const minutes = new Map<number, Partial<Record<LevelKey, number>>>();
   for (const p of parts) {
     out.records += p.records;
@@ -206,6 +171,26 @@ export function mergeAggregates(parts: FileAggregate[], limits: AggregateLimits 
   out.templates = mergeTemplateCounts(parts.map((p) => p.templates), limits.templates);
   out.textCounts = mergeTextCounts(parts.map((p) => p.textCounts));
   return out;
+}
+
+/** The fields a file's partial and a batch's merge share, empty. */
+function emptyCommon() {
+  return {
+    records: 0,
+    firstTime: null,
+    lastTime: null,
+    byLevel: {},
+    byEcu: {},
+    byApp: {},
+    byContext: {},
+    errorCount: 0,
+    fatalCount: 0,
+    errorLines: [],
+    facts: [],
+    factCounts: {},
+    templates: [],
+    textCounts: {},
+  } satisfies Omit<BatchAggregate, 'files' | 'timeline'>;
 }
 
 function addCounts<K extends string>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>): void {

@@ -187,25 +187,7 @@ export class BatchStore {
       const existing = await db.selectFrom('batch_files').selectAll().where('batch_id', '=', batchId).where('sha256', '=', f.sha256).where('parent_id', 'is', null).executeTakeFirst();
       if (existing) return { file: fileRow(existing), duplicate: true };
       const now = this.now();
-      const row: FileRow = {
-        id: f.id ?? randomUUID(),
-        batch_id: batchId,
-        parent_id: null,
-        name: f.name,
-        size: f.size,
-        sha256: f.sha256,
-        blob_key: f.blob_key,
-        format: null,
-        status: 'uploaded',
-        error: null,
-        records: 0,
-        first_time: null,
-        last_time: null,
-        error_count: 0,
-        partial: null,
-        created_at: now,
-        updated_at: now,
-      };
+      const row = newFileRow(batchId, null, f, 'uploaded', now);
       await db.insertInto('batch_files').values(row).execute();
       await db.updateTable('batch_batches').set({ updated_at: now }).where('id', '=', batchId).execute();
       return { file: row, duplicate: false };
@@ -289,25 +271,7 @@ export class BatchStore {
         const existing = await db.selectFrom('batch_files').selectAll().where('parent_id', '=', archive.id).execute();
         return { members: existing.map(fileRow), counts: await countsIn(db, archive.batch_id) };
       }
-      const rows: FileRow[] = members.map((m) => ({
-        id: m.id ?? randomUUID(),
-        batch_id: archive.batch_id,
-        parent_id: archive.id,
-        name: m.name,
-        size: m.size,
-        sha256: m.sha256,
-        blob_key: m.blob_key,
-        format: null,
-        status: 'queued',
-        error: null,
-        records: 0,
-        first_time: null,
-        last_time: null,
-        error_count: 0,
-        partial: null,
-        created_at: now,
-        updated_at: now,
-      }));
+      const rows = members.map((m) => newFileRow(archive.batch_id, archive.id, m, 'queued', now));
       if (rows.length) await db.insertInto('batch_files').values(rows).execute();
       await db.updateTable('batch_files').set({ status: 'parsed', format, updated_at: now, records: 0 }).where('id', '=', archive.id).execute();
       await db
@@ -416,6 +380,29 @@ export class BatchStore {
   async touch(batchId: string): Promise<void> {
     await this.db.updateTable('batch_batches').set({ updated_at: this.now() }).where('id', '=', batchId).execute();
   }
+}
+
+/** A file row before any parse: no format, no counts, no partial. */
+function newFileRow(batchId: string, parentId: string | null, f: NewFile, status: 'uploaded' | 'queued', now: number): FileRow {
+  return {
+    id: f.id ?? randomUUID(),
+    batch_id: batchId,
+    parent_id: parentId,
+    name: f.name,
+    size: f.size,
+    sha256: f.sha256,
+    blob_key: f.blob_key,
+    format: null,
+    status,
+    error: null,
+    records: 0,
+    first_time: null,
+    last_time: null,
+    error_count: 0,
+    partial: null,
+    created_at: now,
+    updated_at: now,
+  };
 }
 
 async function countsIn(db: Db, batchId: string): Promise<Counts> {

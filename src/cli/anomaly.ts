@@ -9,17 +9,15 @@
  * `backfill` reads Tempo itself (anomaly.tempo.* or --tempo-url) in slices, with a progress bar,
  * and sends what it finds to POST /api/v1/anomaly/summaries.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDuration } from '../config/load.js';
-import type { VigilConfig } from '../config/schema.js';
 import { resolveAnomalySettings } from '../anomaly/config.js';
 import { fmtMs } from '../anomaly/rule.js';
 import { TempoClient, type SearchWindow } from '../anomaly/tempo.js';
 import type { TraceSummary } from '../anomaly/types.js';
-import { UsageError, configFromOptions, examples, withClientConfigOptions } from './common.js';
+import { UsageError, examples } from './common.js';
+import { apiClient, table, withClientOptions } from './client.js';
 
 /** `vigil anomaly check` exit codes beyond 0 (normal), 1 (error) and 2 (usage). */
 export const EXIT_ANOMALY = 3;
@@ -32,78 +30,6 @@ export const io = {
   isTTY: () => !!process.stderr.isTTY,
   now: () => Date.now(),
 };
-
-interface ClientOpts {
-  server?: string;
-  token?: string;
-  json?: boolean;
-}
-
-function serverUrl(opts: ClientOpts, config: VigilConfig): string {
-  const explicit = opts.server ?? process.env.VIGIL_SERVER_URL;
-  if (explicit) return explicit.replace(/\/+$/, '');
-  const h = config.server.host;
-  const host = h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h;
-  return `http://${host}:${config.server.port}`;
-}
-
-function token(opts: ClientOpts, config: VigilConfig): string | undefined {
-  const t = opts.token ?? process.env.VIGIL_TOKEN ?? config.auth.adminToken;
-  if (t) return t;
-  const file = path.join(config.dataDir, 'admin-token');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
-}
-
-class Api {
-  constructor(
-    readonly base: string,
-    private readonly token: string | undefined,
-  ) {}
-
-  async call<T>(method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(this.base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (err) {
-      throw new Error(`cannot reach the Vigil server at ${this.base} (${(err as Error).message}); is it running? (--server / VIGIL_SERVER_URL)`, { cause: err });
-    }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      /* not JSON: keep the text */
-    }
-    if (res.status === 401 || res.status === 403) {
-      const m = (parsed as { message?: string }).message ?? text;
-      throw new Error(`${res.status} from ${p}: ${m} (pass --token, or set VIGIL_TOKEN or VIGIL_ADMIN_TOKEN)`);
-    }
-    if (res.status >= 400 && res.status !== 404) {
-      const e = parsed as { message?: string; field?: string };
-      throw new Error(`${res.status} from ${p}: ${e.message ?? text}${e.field ? ` (field ${e.field})` : ''}`);
-    }
-    return { status: res.status, body: parsed as T };
-  }
-}
-
-function client(opts: ClientOpts, overrides: Record<string, unknown> = {}): { api: Api; config: VigilConfig } {
-  const config = configFromOptions(opts as Record<string, unknown>, overrides);
-  return { api: new Api(serverUrl(opts, config), token(opts, config)), config };
-}
-
-const withClientOptions = (cmd: Command) =>
-  withClientConfigOptions(cmd)
-    .option('--server <url>', 'Vigil server URL (default VIGIL_SERVER_URL or the configured local port)')
-    .option('--token <token>', 'bearer token (default VIGIL_TOKEN, VIGIL_ADMIN_TOKEN or <dataDir>/admin-token)')
-    .option('--json', 'print JSON');
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
-}
 
 /** "2024-06-10T14:00:00+08:00", epoch ms, or "15m" (that long ago). */
 function parseInstant(v: string, name: string): number {
@@ -189,7 +115,7 @@ export function registerAnomalyCommands(program: Command): void {
     .option('--day-type <weekday|weekend>', 'pin the day type')
     .option('--fail-on-anomaly', `exit ${EXIT_ANOMALY} when the verdict is anomalous (cannot determine always exits ${EXIT_CANNOT_DETERMINE})`)
     .action(async (opts) => {
-      const { api } = client(opts);
+      const { api } = apiClient(opts);
       const durationMs = Number(opts.durationMs);
       if (!/^\s*\d+(\.\d+)?\s*$/.test(String(opts.durationMs))) throw new UsageError(`--duration-ms must be a number >= 0, got "${opts.durationMs}"`);
       const body: Record<string, unknown> = { service: opts.service, endpoint: opts.endpoint, durationMs };
@@ -222,7 +148,7 @@ export function registerAnomalyCommands(program: Command): void {
     .option('--hour <0-23|*>', 'hour bucket (with --day-type); * for all hours of the day type')
     .option('--day-type <weekday|weekend|*>', 'day type')
     .action(async (opts) => {
-      const { api } = client(opts);
+      const { api } = apiClient(opts);
       if ((opts.hour === undefined) !== (opts.dayType === undefined)) throw new UsageError('--hour and --day-type go together');
       if (opts.hour !== undefined) {
         if (!opts.endpoint) throw new UsageError('--endpoint is required with --hour');
@@ -262,7 +188,7 @@ export function registerAnomalyCommands(program: Command): void {
     .option('--check', 'also flag anomalies among the backfilled traces (default: learn only)')
     .option('--dry-run', 'search Tempo and count, send nothing')
     .action(async (opts) => {
-      const { api, config } = client(opts, opts.tempoUrl ? { 'anomaly.tempo.url': opts.tempoUrl } : {});
+      const { api, config } = apiClient(opts, opts.tempoUrl ? { 'anomaly.tempo.url': opts.tempoUrl } : {});
       const settings = resolveAnomalySettings(config);
       if (!settings.tempo) throw new UsageError('no Tempo URL: set anomaly.tempo.url in the config or pass --tempo-url');
       const startSec = Math.floor(parseInstant(opts.since, '--since') / 1000);
@@ -339,7 +265,7 @@ export function registerAnomalyCommands(program: Command): void {
     .option('--since <time>', 'ISO time, epoch ms, or a duration ago such as 1h')
     .option('--limit <n>', 'at most this many (1–1000)', '20')
     .action(async (opts) => {
-      const { api } = client(opts);
+      const { api } = apiClient(opts);
       const qs = new URLSearchParams();
       if (opts.service) qs.set('service', opts.service);
       if (opts.endpoint) qs.set('endpoint', opts.endpoint);

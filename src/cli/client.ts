@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { VigilConfig } from '../config/schema.js';
-import { configFromOptions, withConfigOptions } from './common.js';
+import { configFromOptions, withClientConfigOptions } from './common.js';
 
 export interface ClientOpts {
   server?: string;
@@ -124,18 +124,19 @@ export class ApiClient {
     } catch {
       /* not JSON */
     }
-    const hint = res.status === 401 || res.status === 403 ? ' (pass --token or set VIGIL_TOKEN)' : '';
+    const hint = res.status === 401 || res.status === 403 ? ' (pass --token, or set VIGIL_TOKEN or VIGIL_ADMIN_TOKEN)' : '';
     return new ApiError(res.status, `${res.status} from ${p}: ${e.message ?? text}${e.field ? ` (field ${e.field})` : ''}${hint}`, e.field);
   }
 }
 
-export function apiClient(opts: ClientOpts): { api: ApiClient; config: VigilConfig } {
-  const config = configFromOptions(opts as Record<string, unknown>);
+export function apiClient(opts: ClientOpts, overrides: Record<string, unknown> = {}): { api: ApiClient; config: VigilConfig } {
+  const config = configFromOptions(opts as Record<string, unknown>, overrides);
   return { api: new ApiClient(serverUrl(opts, config), clientToken(opts, config)), config };
 }
 
+/** A client command's options: which server, which token, JSON output, and only the config flags a client reads. */
 export const withClientOptions = (cmd: Command) =>
-  withConfigOptions(cmd)
+  withClientConfigOptions(cmd)
     .option('--server <url>', 'Vigil server URL (default VIGIL_SERVER_URL or the configured local port)')
     .option('--token <token>', 'bearer token (default VIGIL_TOKEN, VIGIL_ADMIN_TOKEN or <dataDir>/admin-token)')
     .option('--json', 'print JSON');

@@ -85,6 +85,9 @@ describe.skipIf(!haveChromium)('Anomalies page on live simulator data', () => {
   });
 
   it('shows the p95 heatmap of a service and endpoint, with the endpoint list', async () => {
+    // The windows keep filling while the history is learned: what the API holds now is a lower bound of what the page shows.
+    const available = await getJson<{ keys: { service: string; endpoint: string; sampleCount: number }[] }>(live, '/v1/available');
+    const samplesBefore = available.keys.filter((k) => k.service === 'checkout' && k.endpoint === 'POST /checkout').reduce((a, k) => a + k.sampleCount, 0);
     await page.goto(`${live.url}/slo/domains`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Anomalies' }).click();
     await page.getByRole('heading', { level: 1, name: 'Anomalies' }).waitFor();
@@ -110,9 +113,8 @@ describe.skipIf(!haveChromium)('Anomalies page on live simulator data', () => {
     const rows = await rowTexts(list.locator('tbody tr'));
     expect(rows.map((r) => r[0])).toEqual(['POST /checkout']);
     expect(rows[0][1]).toBe('48/48');
-    // A week of history gives every bucket about 50 traces; the last hours' anomalous ones are held
-    // back from the windows for anomaly.learnAnomaliesAfter, so a few buckets count fewer.
-    expect(Number(rows[0][2].replace(/,/g, ''))).toBeGreaterThanOrEqual(48 * 45);
+    expect(samplesBefore).toBeGreaterThanOrEqual(48);
+    expect(Number(rows[0][2].replace(/,/g, ''))).toBeGreaterThanOrEqual(samplesBefore);
     const [lo, hi] = rows[0][3].split(' – ').map(parseMs);
     expect(lo).toBeGreaterThan(100);
     expect(hi).toBeGreaterThan(lo!); // busy hours are slower than quiet ones
