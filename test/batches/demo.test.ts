@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoBatches } from '../../src/simulate/demo-batches.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { waitForBatchStatus } from '../support/batches.js';
 
 describe('demo vehicle batches', () => {
   let t: TestServer;
@@ -22,11 +23,7 @@ describe('demo vehicle batches', () => {
     const { batches } = (await get('/api/v1/batches')) as { batches: { batch_id: string; vehicle_id: string }[] };
     const rules: Record<string, string[]> = {};
     for (const b of batches) {
-      const end = Date.now() + 60_000;
-      while ((await get(`/api/v1/batches/${b.batch_id}/progress`)).status !== 'completed') {
-        if (Date.now() > end) throw new Error(`demo batch ${b.vehicle_id} did not complete`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForBatchStatus(t.url, t.adminToken, b.batch_id, 'completed');
       const report = (await get(`/api/v1/batches/${b.batch_id}/report`)) as { findings: { rule: string }[] };
       rules[b.vehicle_id] = report.findings.map((f) => f.rule).sort();
     }

@@ -2,19 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { waitForBatchStatus } from '../support/batches.js';
 
 async function runBatch(t: TestServer): Promise<{ llm: Record<string, unknown>; findings: { rule: string }[] }> {
   const h = { authorization: `Bearer ${t.adminToken}` };
   const id = ((await (await fetch(`${t.url}/api/v1/batches`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify({ vehicle_id: 'llm', vin: 'LLM' }) })).json()) as { batch_id: string }).batch_id;
   await fetch(`${t.url}/api/v1/batches/${id}/files?name=tcu.log`, { method: 'POST', headers: { ...h, 'content-type': 'application/octet-stream' }, body: 'level=error msg="UDS rx 7F 36 72"\n' });
   await fetch(`${t.url}/api/v1/batches/${id}/complete`, { method: 'POST', headers: h });
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const p = (await (await fetch(`${t.url}/api/v1/batches/${id}/progress`, { headers: h })).json()) as { status: string };
-    if (p.status === 'completed') break;
-    if (Date.now() > end) throw new Error(`batch stayed ${p.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForBatchStatus(t.url, t.adminToken, id, 'completed');
   return (await (await fetch(`${t.url}/api/v1/batches/${id}/report`, { headers: h })).json()) as { llm: Record<string, unknown>; findings: { rule: string }[] };
 }
 

@@ -5,6 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tarOf } from '../support/archives.js';
+import { waitForBatchStatus } from '../support/batches.js';
 import { engineUrl } from '../support/env.js';
 import { startLocalS3, type LocalS3 } from '../support/s3rver.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -59,15 +60,7 @@ for (const backend of backends) {
       return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     };
     const upload = (id: string, name: string, data: Buffer) => api('POST', `/api/v1/batches/${id}/files?name=${encodeURIComponent(name)}`, data, { 'content-type': 'application/octet-stream' });
-    const waitFor = async (id: string, status: string) => {
-      const deadline = Date.now() + 45_000;
-      for (;;) {
-        const p = await api('GET', `/api/v1/batches/${id}/progress`);
-        if (p.body.status === status) return p.body;
-        if (Date.now() > deadline) throw new Error(`batch ${id} stayed ${String(p.body.status)} (wanted ${status}): ${JSON.stringify(p.body)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const waitFor = (id: string, status: string) => waitForBatchStatus(t.url, t.adminToken, id, status, 45_000);
 
     beforeAll(async () => {
       t = await startTestServer({ pgUrl: backend.pgUrl, flags: await backend.flags?.() });

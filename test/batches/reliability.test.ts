@@ -11,6 +11,7 @@ import { encodeRecord } from '../../src/batches/dlt/index.js';
 import { engineUrl, repoRoot } from '../support/env.js';
 import { deleteStreams, uniqueId } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { waitForBatchStatus } from '../support/batches.js';
 
 async function call(t: TestServer, method: string, p: string, body?: unknown, type = 'application/json') {
   const res = await fetch(`${t.url}${p}`, {
@@ -22,15 +23,7 @@ async function call(t: TestServer, method: string, p: string, body?: unknown, ty
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
 
-async function waitStatus(t: TestServer, id: string, status: string, deadlineMs = 60_000) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const p = await call(t, 'GET', `/api/v1/batches/${id}/progress`);
-    if (p.body.status === status) return p.body;
-    if (Date.now() > end) throw new Error(`batch stayed ${String(p.body.status)}: ${JSON.stringify(p.body)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitStatus = (t: TestServer, id: string, status: string, deadlineMs = 60_000) => waitForBatchStatus(t.url, t.adminToken, id, status, deadlineMs);
 
 describe('batches under faults (sqlite, in-process bus, local blobs)', () => {
   let t: TestServer;
