@@ -21,8 +21,8 @@ export interface NotableLine {
   text: string;
 }
 
-export interface FileAggregate {
-  file: string;
+/** What a file's partial and a batch's merge both count. */
+export interface AggregateCounts {
   records: number;
   firstTime: number | null;
   lastTime: number | null;
@@ -30,17 +30,21 @@ export interface FileAggregate {
   byEcu: Record<string, number>;
   byApp: Record<string, number>;
   byContext: Record<string, number>;
-  /** Epoch minute (ms, as a string key) → counts by level. */
-  byMinute: Record<string, Partial<Record<LevelKey, number>>>;
   errorCount: number;
   fatalCount: number;
   /** The first error and fatal lines (bounded). */
   errorLines: NotableLine[];
   facts: LocatedFact[];
   factCounts: Partial<Record<FactKind, number>>;
-  factsTruncated: boolean;
   templates: TemplateCount[];
   textCounts: Record<string, TextMatchCount>;
+}
+
+export interface FileAggregate extends AggregateCounts {
+  file: string;
+  /** Epoch minute (ms, as a string key) → counts by level. */
+  byMinute: Record<string, Partial<Record<LevelKey, number>>>;
+  factsTruncated: boolean;
 }
 
 export interface AggregateLimits {
@@ -123,24 +127,10 @@ export class FileAggregator {
 
 const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 500)}…` : s);
 
-export interface BatchAggregate {
+export interface BatchAggregate extends AggregateCounts {
   files: number;
-  records: number;
-  firstTime: number | null;
-  lastTime: number | null;
-  byLevel: Partial<Record<LevelKey, number>>;
-  byEcu: Record<string, number>;
-  byApp: Record<string, number>;
-  byContext: Record<string, number>;
   /** Sorted by minute. */
   timeline: { minute: number; counts: Partial<Record<LevelKey, number>> }[];
-  errorCount: number;
-  fatalCount: number;
-  errorLines: NotableLine[];
-  facts: LocatedFact[];
-  factCounts: Partial<Record<FactKind, number>>;
-  templates: TemplateCount[];
-  textCounts: Record<string, TextMatchCount>;
 }
 
 /** Merge the partials of a batch's files, in the order given (the batch's file order). */
@@ -190,7 +180,7 @@ function emptyCommon() {
     factCounts: {},
     templates: [],
     textCounts: {},
-  } satisfies Omit<BatchAggregate, 'files' | 'timeline'>;
+  } satisfies AggregateCounts;
 }
 
 function addCounts<K extends string>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>): void {
