@@ -5,25 +5,19 @@
  *   bus → count-once outcomes → barrier → gather partials → diagnose (rules, optional LLM) →
  *   report (KV cache, single flight) → API, SSE, CLI, web page
  */
-import type { ModuleContext, VigilModule } from '../platform/module.js';
+import type { VigilModule } from '../platform/module.js';
+import { perContext } from '../platform/per-context.js';
 import type { VigilConfig } from '../config/schema.js';
-import { createDeps, type BatchDeps } from './deps.js';
+import { createDeps } from './deps.js';
 import { registerBatchRoutes } from './http.js';
 import { BatchPipeline } from './pipeline.js';
 import { batchMigrations } from './tables.js';
 
 export function batchesModule(_config: VigilConfig): VigilModule {
-  // One set of services (and metrics) per server context, whichever hook asks first.
-  const built = new WeakMap<ModuleContext, { deps: BatchDeps; pipeline: BatchPipeline }>();
-  const services = (ctx: ModuleContext) => {
-    let s = built.get(ctx);
-    if (!s) {
-      const deps = createDeps(ctx);
-      s = { deps, pipeline: new BatchPipeline(deps) };
-      built.set(ctx, s);
-    }
-    return s;
-  };
+  const services = perContext((ctx) => {
+    const deps = createDeps(ctx);
+    return { deps, pipeline: new BatchPipeline(deps) };
+  });
   return {
     name: 'batches',
     migrations: batchMigrations,

@@ -54,6 +54,8 @@ export class BatchPipeline {
     if (!batch || batch.generation !== generation || (batch.status !== 'scattering' && batch.status !== 'uploaded')) return;
     const file = await this.d.store.startFile(file_id);
     if (!file) return this.commands.publishFinalizeIfDone(batch_id);
+    // A large file takes a while on some worker: watchers (the batch page, tests) see that it started.
+    await this.d.events.emit(batch_id, 'file', { file_id: file.id, name: file.name, status: 'parsing' });
     const started = this.d.now();
     let outcome;
     try {

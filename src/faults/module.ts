@@ -9,6 +9,7 @@ import type { JobSpec } from '../platform/scheduler.js';
 import { PolicyFeed } from './feed.js';
 import { registerFaultRoutes } from './http.js';
 import { FaultStore, faultMigrations } from './store.js';
+import { perContext } from '../platform/per-context.js';
 
 /** Test hooks and tunables; production passes none. */
 export interface FaultsModuleOptions {
@@ -30,24 +31,21 @@ const POLICY_BODY_LIMIT = 2 * 1024 * 1024;
 
 export function faultsModule(_config?: VigilConfig, opts: FaultsModuleOptions = {}): VigilModule & { store(): FaultStore | undefined } {
   const now = opts.now ?? Date.now;
-  let store: FaultStore | undefined;
-  let feed: PolicyFeed | undefined;
-  const get = (ctx: Parameters<NonNullable<VigilModule['routes']>>[1]) => {
-    store ??= new FaultStore(ctx.sql, now);
-    const s = store;
-    feed ??= new PolicyFeed({
-      snapshot: () => s.snapshot(),
-      version: () => s.version(),
+  const get = perContext((ctx) => {
+    const store = new FaultStore(ctx.sql, now);
+    const feed = new PolicyFeed({
+      snapshot: () => store.snapshot(),
+      version: () => store.version(),
       pollMs: opts.pollMs ?? 300,
       onError: (err) => ctx.log.warn({ module: 'faults', err: err.message }, 'policy feed: cannot read the store; will retry'),
     });
-    return { store: s, feed };
-  };
+    return { store, feed };
+  });
 
   return {
     name: 'faults',
     migrations: faultMigrations,
-    store: () => store,
+    store: () => get.built().at(-1)?.store,
 
     routes(app, ctx) {
       const { store: s, feed: f } = get(ctx);
@@ -94,7 +92,7 @@ export function faultsModule(_config?: VigilConfig, opts: FaultsModuleOptions = 
     },
 
     stop() {
-      feed?.stop();
+      for (const { feed } of get.built()) feed.stop();
     },
   };
 }

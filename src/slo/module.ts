@@ -20,6 +20,7 @@ import type { VigilConfig } from '../config/schema.js';
 import { ConfigError, parseDuration } from '../config/load.js';
 import { checkRetention } from './math/retention.js';
 import type { ModuleContext, VigilModule } from '../platform/module.js';
+import { perContext } from '../platform/per-context.js';
 import type { JobSpec } from '../platform/scheduler.js';
 import type { SqlStore } from '../platform/backends/sql/db.js';
 import { registerSloRoutes } from './server/http.js';
@@ -134,15 +135,11 @@ export function sloJobs(services: SloServices, config: VigilConfig, ctx: Pick<Mo
 
 /** The module; its settings come from the runtime's config (ctx.config), `_config` is kept for symmetry with other modules. */
 export function sloModule(_config: VigilConfig, opts: SloModuleOptions = {}): VigilModule {
-  const bySql = new WeakMap<SqlStore, SloServices>();
-  const services = (ctx: ModuleContext) => {
-    let s = bySql.get(ctx.sql);
-    if (!s) {
-      bySql.set(ctx.sql, (s = sloServices(ctx.sql, ctx.config, opts)));
-      opts.onServices?.(s);
-    }
+  const services = perContext((ctx) => {
+    const s = sloServices(ctx.sql, ctx.config, opts);
+    opts.onServices?.(s);
     return s;
-  };
+  });
   return {
     name: 'slo',
     migrations: [...sloMigrations, quarantineMigration],

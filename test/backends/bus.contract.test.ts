@@ -10,27 +10,34 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BusUsageError, UnknownQueueError, openBus, type BusMessage } from '../../src/platform/backends/bus/index.js';
 import { busCases, type BusHarness } from '../support/backends.js';
 import { requireAll } from '../support/env.js';
+import { waitFor } from '../support/wait.js';
 
-/** Poll (advancing the harness clock) until cond holds, for at most 20 s of real time. */
+/** Wait (advancing the harness clock between probes) until cond holds, for at most 20 s of real time. */
 async function eventually(h: BusHarness, cond: () => boolean, what: string, stepMs = 50): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await h.advance(stepMs);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(
+    what,
+    async () => {
+      if (cond()) return true;
+      await h.advance(stepMs);
+      return cond();
+    },
+    20_000,
+  );
 }
 
-/** Poll an async read (advancing the harness clock) until ok(value), for at most 20 s. */
+/** Wait (advancing the harness clock between reads) until ok(value), for at most 20 s; returns that value. */
 async function polled<T>(h: BusHarness, read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await h.advance(20);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const hit = await waitFor(
+    what,
+    async () => {
+      const v = await read();
+      if (ok(v)) return { v };
+      await h.advance(20);
+      return undefined;
+    },
+    20_000,
+  );
+  return hit.v;
 }
 
 /** A promise the test resolves when it chooses. */
@@ -311,15 +318,14 @@ describe.skipIf(!natsServerBin)('bus on NATS across a server restart', () => {
   let storeDir = '';
   const startServer = async (port: number) => {
     child = spawn(natsServerBin!, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: 'ignore' });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const ok = await new Promise<boolean>((r) => {
-        const sock = connectTcp(port, '127.0.0.1', () => (sock.destroy(), r(true))).on('error', () => r(false));
-      });
-      if (ok) return;
-      if (Date.now() > deadline) throw new Error('nats-server did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(
+      'nats-server to accept connections',
+      () =>
+        new Promise<boolean>((r) => {
+          const sock = connectTcp(port, '127.0.0.1', () => (sock.destroy(), r(true))).on('error', () => r(false));
+        }),
+      15_000,
+    );
   };
   const stopServer = async () => {
     const c = child;

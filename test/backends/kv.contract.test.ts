@@ -1,15 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KvStore } from '../../src/platform/backends/kv/index.js';
 import { kvCases } from '../support/backends.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitFor } from '../support/wait.js';
 
 for (const c of kvCases()) {
   describe.skipIf(!c.open)(`KV port contract: ${c.name}`, () => {
     let kv: KvStore;
+    let now = 1_000_000;
     beforeAll(async () => {
-      kv = await c.open!();
+      kv = await c.open!({ now: () => now });
     });
+
+    /**
+     * Let a TTL of `ttlMs` (set just now) run out, checking that `alive` holds until it does. An
+     * injected clock steps to 1 ms before and then to the expiry; Redis's own clock cannot be moved,
+     * so there the test waits, bounded, for the expiry to show.
+     */
+    async function expire(ttlMs: number, what: string, alive: () => Promise<boolean>): Promise<void> {
+      if (c.engineClock) {
+        await waitFor(`${what} to expire`, async () => !(await alive()), 10_000);
+        return;
+      }
+      now += ttlMs - 1;
+      expect(await alive(), `${what} 1 ms before its TTL`).toBe(true);
+      now += 1;
+      expect(await alive(), `${what} at its TTL`).toBe(false);
+    }
     afterAll(async () => {
       await kv?.close();
     });
@@ -22,7 +38,7 @@ for (const c of kvCases()) {
       expect(await kv.get('s')).toBe('one');
       expect(await kv.setIfAbsent('nx', 'first', 80)).toBe(true);
       expect(await kv.setIfAbsent('nx', 'second', 80)).toBe(false);
-      await sleep(150);
+      await expire(80, 'the set-if-absent key', async () => (await kv.get('nx')) !== null);
       expect(await kv.get('nx')).toBeNull();
       expect(await kv.setIfAbsent('nx', 'third', 1000)).toBe(true);
       expect(await kv.incrBy('c')).toBe(1);
@@ -76,8 +92,9 @@ for (const c of kvCases()) {
       expect(await kv.acquireLease('job', 'A', 200)).toBe(true);
       expect(await kv.acquireLease('job', 'B', 200)).toBe(false);
       expect(await kv.acquireLease('job', 'A', 200)).toBe(true); // renew
-      await sleep(300);
-      expect(await kv.acquireLease('job', 'B', 200)).toBe(true); // A's lease expired
+      // A's lease is alive while B cannot take it; the probe that finds it expired leaves B holding it.
+      await expire(200, "A's lease", async () => !(await kv.acquireLease('job', 'B', 200)));
+      expect(await kv.acquireLease('job', 'B', 200)).toBe(true); // B holds (and renews) it
       await kv.releaseLease('job', 'A'); // not A's any more: no effect
       expect(await kv.acquireLease('job', 'A', 200)).toBe(false);
       await kv.releaseLease('job', 'B');

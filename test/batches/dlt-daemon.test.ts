@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDltBuffer, TextSink, renderAsciiLine, renderHeaderLine, type DltRecord } from '../../src/batches/dlt/index.js';
 import { requireAll } from '../support/env.js';
+import { waitFor } from '../support/wait.js';
 import { DLT_CONVERT, lines, runDltConvert } from './dlt-support.js';
 
 const DAEMON = '/usr/bin/dlt-daemon';
@@ -36,17 +37,6 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** Poll `check` every 100 ms until it returns a value or the deadline passes. */
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const canConnect = (port: number) =>
@@ -116,20 +106,24 @@ describe.skipIf(!present)('DLT recorded from a live dlt-daemon', () => {
     );
     const daemon = spawn(DAEMON, ['-c', path.join(dir, 'dlt.conf'), '-t', dir, '-p', String(port)], { cwd: dir, stdio: 'ignore' });
     procs.push(daemon);
-    await until('dlt-daemon to listen', () => canConnect(port));
+    await waitFor('dlt-daemon to listen', () => canConnect(port), 20_000);
     const receive = spawn(RECEIVE, ['-p', String(port), '-o', out, '127.0.0.1'], { cwd: dir, stdio: 'ignore' });
     procs.push(receive);
     // the daemon greets a new client with a connection-info control message
-    await until('dlt-receive to record the connection', () => (recorded().length > 0 ? true : undefined));
+    await waitFor('dlt-receive to record the connection', () => recorded().length > 0, 20_000);
 
     await runUser(['-d', '5', '-n', '20', '-t', '2000', text]);
     await runUser(['-g', '-d', '5', '-n', '5', '-t', '2000', 'nonverbose']);
     await runUser(['-r', '40', '-d', '5', '-n', '3', '-t', '2000', 'raw']);
     const expected = (rs: DltRecord[]) => rs.filter((r) => r.apid === 'LOG' && r.ctid === 'TEST' && r.level === 'warn').length;
-    records = await until('all example messages to be recorded', () => {
-      const rs = recorded();
-      return expected(rs) >= 28 ? rs : undefined;
-    });
+    records = await waitFor(
+      'all example messages to be recorded',
+      () => {
+        const rs = recorded();
+        return expected(rs) >= 28 && rs;
+      },
+      20_000,
+    );
   }, 90_000);
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { encodeRecord } from '../../src/batches/dlt/index.js';
 import { engineUrl, repoRoot } from '../support/env.js';
 import { deleteStreams, uniqueId } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { waitForBatchStatus } from '../support/batches.js';
+import { waitForBatchEvent, waitForBatchStatus } from '../support/batches.js';
 
 async function call(t: TestServer, method: string, p: string, body?: unknown, type = 'application/json') {
   const res = await fetch(`${t.url}${p}`, {
@@ -136,14 +136,7 @@ describe.skipIf(!pg || !nats)('a vigil worker killed with SIGKILL mid-file (post
     await call(t, 'POST', `/api/v1/batches/${id}/files?name=small.log`, 'level=error msg="UDS rx 7F 36 72"\n', 'application/octet-stream');
     const first = startWorker(1);
     await call(t, 'POST', `/api/v1/batches/${id}/complete`);
-    // Wait until the first worker holds the big file.
-    const end = Date.now() + 60_000;
-    for (;;) {
-      const files = (await call(t, 'GET', `/api/v1/batches/${id}`)).body.files as { name: string; status: string }[];
-      if (files.find((f) => f.name === 'big.dlt')?.status === 'parsing') break;
-      if (Date.now() > end) throw new Error(`big.dlt never started parsing: ${JSON.stringify(files)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForBatchEvent(t.url, t.adminToken, id, 'big.dlt parsing on the first worker', (event, data) => event === 'file' && data.name === 'big.dlt' && data.status === 'parsing');
     first.kill('SIGKILL');
     startWorker(2);
     const done = await waitStatus(t, id, 'completed', 120_000);

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { fleetSnapshot } from '../../src/slo/server/fixtures.js';
+import { fleetSnapshot } from '../support/slo-fixtures.js';
 import { engineUrl, repoRoot } from '../support/env.js';
 import { uniqueId } from '../support/backends.js';
-import { waitFor } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait.js';
 
 const ADMIN = `vgl_crash_${uniqueId('t')}_token`;
 const SERVICE = 'crashsvc';

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VigilModule } from '../../src/platform/module.js';
 import { badRequest } from '../../src/platform/http/errors.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
 
 let slowRelease: (() => void) | undefined;
 /** A module with a body route, a query route and a slow route, to exercise the platform's edges. */
@@ -144,11 +145,13 @@ describe('HTTP platform', () => {
   });
 
   it('graceful stop finishes an in-flight request', async () => {
+    slowRelease = undefined;
     const slow = call('/api/v1/probe/slow');
-    await new Promise((r) => setTimeout(r, 100));
+    const release = await waitFor('the slow handler to hold its request', () => slowRelease);
     const stopping = t.stop();
-    await new Promise((r) => setTimeout(r, 100));
-    slowRelease?.();
+    // Released only once the server has stopped listening, so the request is in flight during the close.
+    await waitFor('the server to stop listening', () => !t.server.app.server.listening);
+    release();
     const res = await slow;
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ done: true });

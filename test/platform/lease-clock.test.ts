@@ -3,20 +3,12 @@ import type { SqlStore } from '../../src/platform/backends/sql/db.js';
 import { migrate } from '../../src/platform/backends/sql/migrations.js';
 import { SqlLease, leaseMigrations } from '../../src/platform/lease.js';
 import { sqlCases, uniqueId } from '../support/backends.js';
+import { waitFor } from '../support/wait.js';
 
 const HOUR = 3_600_000;
 
 /** A replica's own clock, off from true time by `skewMs`. */
 const skewed = (skewMs: number) => () => Date.now() + skewMs;
-
-/** Poll `attempt` until it answers true, failing after a bounded wait (PostgreSQL's clock is real time). */
-async function until(what: string, attempt: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await attempt())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 for (const c of sqlCases()) {
   describe.skipIf(!c.open)(`SQL lease clock: ${c.name}`, () => {
@@ -58,7 +50,7 @@ for (const c of sqlCases()) {
         expect(await dead.acquire(job, 'dead', 200)).toBe(true);
         expect(await successor.acquire(job, 'next', 200)).toBe(false);
         // The holder stops renewing; the successor takes over once 200 ms have passed on the database's clock.
-        await until('the successor holds the lease', () => successor.acquire(job, 'next', 200));
+        await waitFor('the successor to hold the lease', () => successor.acquire(job, 'next', 200), 10_000);
         expect(await dead.acquire(job, 'dead', 200)).toBe(false);
       });
     } else {

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { engineUrl } from '../support/env.js';
 import { uniqueId } from '../support/backends.js';
 import { startTestServer } from '../support/server.js';
-import { TcpProxy, waitFor } from '../support/tcp-proxy.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait.js';
 
 const redisUrl = engineUrl('REDIS');
 

@@ -162,6 +162,7 @@ describe('scheduler: a run lives until its work ends', { timeout: 10_000 }, () =
     const s = scheduler((job) => skips.push(job));
     const t0 = Date.now();
     const runs = inFlight();
+    let work = gate();
     s.add({
       name: 'slow',
       intervalMs: 100,
@@ -170,20 +171,26 @@ describe('scheduler: a run lives until its work ends', { timeout: 10_000 }, () =
       runAtStart: true,
       run: async () => {
         runs.enter(Date.now() - t0);
-        await new Promise((r) => setTimeout(r, 430)); // deaf to the signal
+        await work.promise; // deaf to the signal
         runs.leave();
       },
     });
     await s.start();
-    // Run from 0 to 430; it times out at 50, so ticks come at 150, 250, 350 (skipped) and 450 (runs).
-    await vi.advanceTimersByTimeAsync(460);
+    // The run lasts from 0 to 430; it times out at 50, so ticks come at 150, 250, 350 (skipped) and 450 (runs).
+    await vi.advanceTimersByTimeAsync(430);
+    work.open();
+    work = gate();
+    await vi.advanceTimersByTimeAsync(30);
     expect(runs.starts).toEqual([0, 450]);
     expect(s.status()[0]).toMatchObject({ skipped: 3, runs: 1 });
     expect(skips).toEqual(['slow', 'slow', 'slow']);
 
     // Asking for a run while one is in flight joins it rather than starting a second.
-    const joined = s.runNow('slow');
+    let settled = false;
+    const joined = s.runNow('slow').finally(() => (settled = true));
     await vi.advanceTimersByTimeAsync(430);
+    expect(settled).toBe(false); // still joined to the run in flight
+    work.open();
     expect(await joined).toBe(true);
     expect(runs.starts).toEqual([0, 450]);
     expect(runs.max).toBe(1);

@@ -6,18 +6,10 @@ import { MemoryKv } from '../../src/platform/backends/kv/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { engineUrl } from '../support/env.js';
 import { uniqueId } from '../support/backends.js';
+import { waitFor } from '../support/wait.js';
 import type { VigilModule } from '../../src/platform/module.js';
 
 const log = pino({ level: 'silent' });
-/** Poll until `cond` holds, failing after a bounded wait (replicas talk to real engines, on real time). */
-async function until(what: string, cond: () => boolean, deadlineMs = 15_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 // The scheduler's own timing runs on vitest's fake clock (timers and Date), so the counts are exact.
 describe('scheduler', () => {
   beforeEach(() => {
@@ -64,6 +56,31 @@ describe('scheduler', () => {
     expect(s.status()[0]).toMatchObject({ runs: 2, failures: 1, lastError: null });
     await s.stop();
   });
+
+  it('a leader that dies without releasing its lease is replaced within one lease period', async () => {
+    const kv = new MemoryKv(); // expiry on the fake clock too
+    const t0 = Date.now();
+    const ran: { who: string; at: number }[] = [];
+    const replica = (who: string) => {
+      const s = new Scheduler({ lease: new KvLease(kv), owner: who, log, leaseMs: 300 });
+      s.add({ name: 'lead', intervalMs: 50, jitterMs: 0, runAtStart: true, run: async () => void ran.push({ who, at: Date.now() - t0 }) });
+      return s;
+    };
+    const a = replica('A');
+    const b = replica('B');
+    await a.start();
+    await b.start();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(new Set(ran.map((r) => r.who))).toEqual(new Set(['A']));
+    a.halt();
+    // One lease period, plus a heartbeat (leaseMs / 3) to notice and a tick to run.
+    await vi.advanceTimersByTimeAsync(300 + 100 + 50);
+    const takeover = ran.find((r) => r.who === 'B');
+    expect(takeover, 'B took over').toBeDefined();
+    expect(ran.filter((r) => r.who === 'A' && r.at > 200)).toEqual([]);
+    expect(takeover!.at).toBeGreaterThanOrEqual(100 + 300); // not before A's lease, last renewed at 100 or 200, runs out
+    await b.stop();
+  });
 });
 
 /** Two server replicas share one engine; each registers the same job that records who ran it. */
@@ -83,7 +100,7 @@ describe.skipIf(replicaCases().length < 2)('leader election across two server re
   });
 
   for (const c of replicaCases()) {
-    it(`${c.name}: exactly one replica runs each job; the other takes over within one lease period`, async () => {
+    it(`${c.name}: exactly one replica runs each job; the other takes over when it dies`, async () => {
       const ran: { who: string; at: number }[] = [];
       const schema = uniqueId('lead');
       const mod = (who: string): VigilModule => ({
@@ -99,7 +116,8 @@ describe.skipIf(replicaCases().length < 2)('leader election across two server re
         servers.push(t);
       }
       await Promise.all(servers.map((s) => s.server.ctx.scheduler.start()));
-      await until('the leader has run the job 4 times', () => ran.length > 3);
+      // Replicas talk to real engines on real time: wait (bounded) for what they do.
+      await waitFor('the leader to run the job 4 times', () => ran.length > 3, 15_000);
       const leaders = new Set(ran.map((r) => r.who));
       expect(leaders.size).toBe(1);
       const first = [...leaders][0];
@@ -110,11 +128,10 @@ describe.skipIf(replicaCases().length < 2)('leader election across two server re
       const dead = servers[first === 'A' ? 0 : 1];
       dead.server.ctx.scheduler.halt();
       const diedAt = Date.now();
-      await until('the surviving replica takes over', () => ran.some((r) => r.who === other));
-      const takeover = ran.find((r) => r.who === other);
-      expect(takeover, 'the surviving replica took over').toBeDefined();
-      expect(takeover!.at - diedAt).toBeLessThanOrEqual(1000 + 500); // one lease period plus a heartbeat and a tick
-      expect(ran.filter((r) => r.at > takeover!.at && r.who === first)).toHaveLength(0);
+      // How soon the take-over comes is checked on a fake clock above; here, that it comes at all.
+      const takeover = await waitFor('the surviving replica to take over', () => ran.find((r) => r.who === other), 15_000);
+      expect(takeover.at).toBeGreaterThanOrEqual(diedAt);
+      expect(ran.filter((r) => r.at > takeover.at && r.who === first)).toHaveLength(0);
     });
   }
 });

@@ -6,6 +6,7 @@ import type { VigilModule } from '../../src/platform/module.js';
 import { deleteStreams, uniqueId } from '../support/backends.js';
 import { engineUrl } from '../support/env.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
 
 /** A module with one consumer that remembers what it handled. */
 function echoModule(seen: string[]): VigilModule {
@@ -13,14 +14,6 @@ function echoModule(seen: string[]): VigilModule {
     name: 'echo',
     consumers: () => [defineConsumer<{ v: string }>({ queue: { name: 'echo.work' }, group: 'echo', schema: Type.Object({ v: Type.String() }), handle: async (m) => void seen.push(m.data.v) })],
   };
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('module consumers in the server process', () => {
@@ -34,7 +27,7 @@ describe('module consumers in the server process', () => {
     const seen: string[] = [];
     t = await startTestServer({ modules: [echoModule(seen)] });
     await t.server.ctx.bus.publish('echo.work', { v: 'hello' }, { msgId: 'h1' });
-    await until(() => seen.length === 1, 'the in-process consumer');
+    await waitFor('the in-process consumer', () => seen.length === 1, 20_000);
     expect(seen).toEqual(['hello']);
     const r = await fetch(`${t.url}/readyz`);
     expect(r.status).toBe(200);
@@ -48,7 +41,7 @@ describe('module consumers in the server process', () => {
     await t.server.ctx.bus.publish('echo.work', { v: 'queued' }, { msgId: 'q1' });
     const later: string[] = [];
     const sub = await t.server.ctx.bus.consume('echo.work', { group: 'echo', concurrency: 1 }, async (m: BusMessage<{ v: string }>) => void later.push(m.data.v));
-    await until(() => later.length === 1, 'the late consumer');
+    await waitFor('the late consumer', () => later.length === 1, 20_000);
     await sub.close();
     expect(later).toEqual(['queued']);
     expect(seen).toEqual([]);
@@ -65,7 +58,7 @@ describe('module consumers in the server process', () => {
     try {
       t = await startTestServer({ modules: [echoModule(seen)], flags: { 'nats.url': natsUrl, 'nats.prefix': prefix } });
       await t.server.ctx.bus.publish('echo.work', { v: 'over nats' }, { msgId: 'n1' });
-      await until(() => seen.length === 1, 'the consumer on NATS');
+      await waitFor('the consumer on NATS', () => seen.length === 1, 20_000);
       const r = await fetch(`${t.url}/readyz`);
       expect(((await r.json()) as { checks: object }).checks).toMatchObject({ 'bus:nats': { ok: true } });
       await t.stop();

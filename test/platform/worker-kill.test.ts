@@ -8,6 +8,7 @@ import { NatsBus } from '../../src/platform/backends/bus/index.js';
 import { openSql, type SqlStore } from '../../src/platform/backends/sql/db.js';
 import { deleteStreams, uniqueId } from '../support/backends.js';
 import { engineUrl, repoRoot } from '../support/env.js';
+import { waitFor } from '../support/wait.js';
 
 const natsUrl = engineUrl('NATS');
 const fixture = path.join(repoRoot, 'test/platform/worker-kill.fixture.ts');
@@ -37,16 +38,6 @@ function startWorker(name: string, env: Record<string, string>): Worker {
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, url, exited, output: () => out };
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe.skipIf(!natsUrl)('vigil worker on NATS', () => {
@@ -97,16 +88,19 @@ describe.skipIf(!natsUrl)('vigil worker on NATS', () => {
       const done = new Set(((await db.selectFrom('killtest_effects').select('msg_id').execute()) as { msg_id: string }[]).map((r) => r.msg_id));
       return attempted.map((r) => r.msg_id).filter((id) => !done.has(id));
     };
-    await until(heldByA, (held) => held.length > 0, 'worker A to hold a message');
+    await waitFor('worker A to hold a message', async () => (await heldByA()).length > 0, 30_000);
     a.child.kill('SIGKILL');
     expect(await a.exited).toBeNull();
     const held = await heldByA();
     expect(held.length).toBeGreaterThan(0);
 
-    const effects = await until(
-      async () => (await db.selectFrom('killtest_effects').selectAll().execute()) as { msg_id: string; worker: string; attempt: number }[],
-      (rows) => rows.length >= N,
+    const effects = await waitFor(
       `${N} effects`,
+      async () => {
+        const rows = (await db.selectFrom('killtest_effects').selectAll().execute()) as { msg_id: string; worker: string; attempt: number }[];
+        return rows.length >= N && rows;
+      },
+      30_000,
     );
     expect(effects.map((r) => r.msg_id).sort()).toEqual(ids);
     // What A held when it died was redelivered, and B finished it.

@@ -11,17 +11,9 @@ import { startFaultDemo, type FaultDemo } from '../../src/simulate/fault-demo.js
 import { startDemoFleet, type DemoFleet } from '../../src/simulate/index.js';
 import { fixturesDir } from '../support/env.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
 
 const hfi = fixturesDir('hfi');
-
-/** Poll until `probe` holds, for at most `timeoutMs`; then fail naming what was awaited. */
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** Sum of a metric's samples whose labels contain every fragment. */
 function sample(text: string, metric: string, ...fragments: string[]): number {

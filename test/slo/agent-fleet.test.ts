@@ -50,7 +50,7 @@ async function receiver(): Promise<Receiver> {
       const snap = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')) as Snapshot;
       if (r.bySeq.has(snap.seq)) {
         r.duplicates++;
-        res.writeHead(409).end();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"duplicate"}');
         return;
       }
       r.bySeq.set(snap.seq, snap);

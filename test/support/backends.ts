@@ -19,18 +19,20 @@ export const uniqueId = (p: string) => `${p}_${Date.now().toString(36)}_${random
 
 export interface KvCase {
   name: string;
-  /** Undefined when the engine is not configured (the suite skips and says why). */
-  open?: () => Promise<KvStore>;
+  /** Undefined when the engine is not configured (the suite skips and says why). `now` is the store's clock where one can be injected. */
+  open?: (opts?: { now?: () => number }) => Promise<KvStore>;
+  /** TTLs run on the engine's own clock (Redis), which a test cannot move: it waits, bounded, for the expiry instead. */
+  engineClock?: true;
 }
 
 /** Both implementations of the KV port; Redis ones get a fresh key prefix per call. */
 export function kvCases(): KvCase[] {
   const redisUrl = engineUrl('REDIS');
   return [
-    { name: 'memory', open: async () => new MemoryKv({ prefix: 'test:' }) },
+    { name: 'memory', open: async (o = {}) => new MemoryKv({ prefix: 'test:', now: o.now }) },
     // a fresh temp file per call: the durable embedded default
-    { name: 'sqlite', open: async () => new SqliteKv({ file: path.join(mkdtempSync(path.join(tmpdir(), 'vigil-kv-')), 'kv.db'), prefix: 'test:' }) },
-    { name: 'redis', open: redisUrl ? async () => new RedisKv(redisUrl, { prefix: `${uniqueId('t')}:` }).connect() : undefined },
+    { name: 'sqlite', open: async (o = {}) => new SqliteKv({ file: path.join(mkdtempSync(path.join(tmpdir(), 'vigil-kv-')), 'kv.db'), prefix: 'test:', now: o.now }) },
+    { name: 'redis', engineClock: true, open: redisUrl ? async () => new RedisKv(redisUrl, { prefix: `${uniqueId('t')}:` }).connect() : undefined },
   ];
 }
 

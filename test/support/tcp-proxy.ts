@@ -74,13 +74,3 @@ export class TcpProxy {
     await this.cut();
   }
 }
-
-/** Poll until cond() is true or the deadline passes (then throw naming what was awaited). */
-export async function waitFor(what: string, cond: () => Promise<boolean> | boolean, deadlineMs = 30_000, everyMs = 50): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

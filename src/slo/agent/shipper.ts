@@ -1,7 +1,8 @@
 /**
  * Drains the spool to the server, oldest first: POST /api/v2/agent/snapshots, gzip body, agent bearer
  * token, idempotency key `cluster/agent/seq`. A snapshot leaves the spool only when the server
- * acknowledged it (2xx, or 409 = already have it), so an acknowledged seq is never sent again.
+ * acknowledged it (2xx; a seq it already has answers 200 `{"status":"duplicate"}`), so an
+ * acknowledged seq is never sent again.
  * Network errors, timeouts, 5xx, 408, 429 and auth failures (401/403: a token can be fixed; 404: the server may not have the SLO module yet) are retried
  * with exponential backoff and jitter; other 4xx mean the server will never take the body — it is
  * dropped, counted and logged rather than blocking every later snapshot.
@@ -29,6 +30,15 @@ export interface ShipperOptions {
 }
 
 export type SendOutcome = { kind: 'ok' | 'duplicate' | 'rejected'; status: number } | { kind: 'retry'; status?: number; error: string };
+
+/** The server's answer for a seq it already has (OpenAPI: 200 with status "duplicate"). */
+function isDuplicate(body: string): boolean {
+  try {
+    return (JSON.parse(body) as { status?: unknown } | null)?.status === 'duplicate';
+  } catch {
+    return false;
+  }
+}
 
 export class Shipper {
   private stopped = true;
@@ -122,8 +132,7 @@ export class Shipper {
       // body is informational only
     }
     const s = res.status;
-    if (s >= 200 && s < 300) return { kind: 'ok', status: s };
-    if (s === 409) return { kind: 'duplicate', status: s };
+    if (s >= 200 && s < 300) return { kind: isDuplicate(text) ? 'duplicate' : 'ok', status: s };
     if (s >= 500 || s === 408 || s === 429 || s === 401 || s === 403 || s === 404) {
       return { kind: 'retry', status: s, error: `HTTP ${s}${text ? ': ' + text.slice(0, 200) : ''}` };
     }
