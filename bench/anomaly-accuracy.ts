@@ -27,11 +27,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { MemoryKv } from '../src/platform/backends/kv/memory.js';
-import { localHourAndDay } from '../src/anomaly/buckets.js';
-import { resolveRuleConfig } from '../src/anomaly/rule.js';
-import { computeBaseline, meanStd } from '../src/anomaly/stats.js';
-import { AnomalyStore } from '../src/anomaly/store.js';
-import type { DayType, TraceSummary } from '../src/anomaly/types.js';
+import { localHourAndDay, resolveRuleConfig, computeBaseline, meanStd, AnomalyStore, type DayType, type TraceSummary } from '../src/anomaly/index.js';
 
 export interface AccuracyOptions {
   seed?: number;

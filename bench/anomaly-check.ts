@@ -8,18 +8,24 @@
  * Goal: check >= 60% of /healthz.
  *
  * The server runs in a child process (this file with `child`), so autocannon does not share its core.
+ *
+ * `npx tsx bench/anomaly-check.ts profile [redis]` instead loads only the check route, with the server
+ * sampling its CPU for exactly that load, and prints the frames with the most self time (the profile
+ * is kept under bench/out/ for DevTools).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { VigilModule } from '../src/platform/module.js';
+import { startProfile, topSelfFrames, type CpuProfile } from './lib/cpu-profile.js';
 import { isMain, report, round, type Row } from './lib/report.js';
 
 const here = fileURLToPath(import.meta.url);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const WARMUP = 2;
 const CONNECTIONS = 32;
 const SERVICES = 10;
 const ENDPOINTS_PER_SERVICE = 10;
@@ -66,9 +72,13 @@ async function child(dataDir: string, redisUrl: string, preload: boolean): Promi
   const url = await server.listen();
   const svc = mod.service()!;
   const kv = server.ctx.kv;
+  let profiler: Awaited<ReturnType<typeof startProfile>> | undefined;
+  // The server's own CPU time, so a run on a busy machine still shows what a request costs it.
+  process.on('message', (m) => m === 'cpu' && process.send!({ cpu: process.cpuUsage() }));
   // SIGTERM: stop, and on Redis delete everything this run wrote under its prefix (a shared engine).
   process.on('SIGTERM', () =>
     void (async () => {
+      if (profiler) await profiler.stop(process.env.BENCH_CPU_PROF!);
       if (kv.kind === 'redis') {
         const keys = await kv.scanKeys('*');
         for (let i = 0; i < keys.length; i += 1000) await kv.del(...keys.slice(i, i + 1000));
@@ -100,13 +110,19 @@ async function child(dataDir: string, redisUrl: string, preload: boolean): Promi
   }
   await svc.runBaselineJob(undefined, 1000);
   canned = await svc.store.checkRequest({ rootServiceName: 'svc-1', rootTraceName: 'GET /api/e1', startTimeUnixNano: String(BigInt(weekday + 5 * 3600_000) * 1_000_000n), durationMs: 80 });
+  if (process.env.BENCH_CPU_PROF) profiler = await startProfile();
   process.send!({ url, token, keys: SERVICES * ENDPOINTS_PER_SERVICE * 48 });
 }
 
 /** A bench server in a child process (this file, `child` mode); without preload it has learned nothing. */
-export function startChild(redisUrl: string, preload = true): Promise<{ child: ChildProcess; url: string; token: string; stop(): Promise<void> }> {
+export function startChild(
+  redisUrl: string,
+  preload = true,
+  profileFile?: string,
+): Promise<{ child: ChildProcess; url: string; token: string; stop(): Promise<void>; cpuMicros(): Promise<number> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-'));
-  const c = fork(here, ['child', dataDir, redisUrl, preload ? '1' : '0'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const env = profileFile ? { ...process.env, BENCH_CPU_PROF: profileFile } : process.env;
+  const c = fork(here, ['child', dataDir, redisUrl, preload ? '1' : '0'], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const stop = () =>
       new Promise<void>((r) => {
@@ -114,7 +130,17 @@ export function startChild(redisUrl: string, preload = true): Promise<{ child: C
         c.once('exit', () => r());
         c.kill('SIGTERM');
       });
-    c.once('message', (m: { url: string; token: string }) => resolve({ child: c, ...m, stop }));
+    const cpuMicros = () =>
+      new Promise<number>((r) => {
+        const on = (m: { cpu?: NodeJS.CpuUsage }) => {
+          if (!m.cpu) return;
+          c.off('message', on);
+          r(m.cpu.user + m.cpu.system);
+        };
+        c.on('message', on);
+        c.send('cpu');
+      });
+    c.once('message', (m: { url: string; token: string }) => resolve({ child: c, ...m, stop, cpuMicros }));
     c.once('exit', (code) => reject(new Error(`bench server exited ${code}`)));
   });
 }
@@ -137,10 +163,14 @@ function checkRequests(): autocannon.Request[] {
   return out;
 }
 
-async function load(url: string, opts: Partial<autocannon.Options>) {
+/** Throughput, p99 and, when `cpuMicros` reads the server's CPU time, its CPU µs per request. */
+async function load(url: string, opts: Partial<autocannon.Options>, cpuMicros?: () => Promise<number>) {
+  const before = await cpuMicros?.();
   const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, pipelining: 1, ...opts });
+  const after = await cpuMicros?.();
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { rps: r.requests.average, p99: r.latency.p99 };
+  const cpu = before === undefined || after === undefined ? NaN : (after - before) / r.requests.total;
+  return { rps: r.requests.average, p99: r.latency.p99, cpu };
 }
 
 export async function run(): Promise<Row[]> {
@@ -154,13 +184,17 @@ export async function run(): Promise<Row[]> {
     try {
       const headers = { authorization: `Bearer ${target.token}` };
       const requests = checkRequests();
-      await autocannon({ url: target.url, connections: 8, duration: 1, headers, requests });
-      await autocannon({ url: target.url + '/healthz', connections: 8, duration: 1 });
-      const check = await load(target.url, { headers, requests });
-      const health = await load(target.url + '/healthz', {});
       // the cheapest authenticated POST with the same bodies: what the platform costs before the check runs
-      const floor = await load(target.url, { headers, requests: requests.map((r) => ({ ...r, path: '/bench/post-floor' })) });
-      const canned = await load(target.url, { headers, requests: requests.map((r) => ({ ...r, path: '/bench/post-canned' })) });
+      const floorOpts = { headers, requests: requests.map((r) => ({ ...r, path: '/bench/post-floor' })) };
+      const cannedOpts = { headers, requests: requests.map((r) => ({ ...r, path: '/bench/post-canned' })) };
+      // Every route warms up (JIT) before any is measured, so the first measured is not the coldest.
+      for (const [url, opts] of [[target.url, { headers, requests }], [target.url + '/healthz', {}], [target.url, floorOpts], [target.url, cannedOpts]] as const) {
+        await autocannon({ url, connections: 8, duration: WARMUP, ...opts });
+      }
+      const check = await load(target.url, { headers, requests }, target.cpuMicros);
+      const health = await load(target.url + '/healthz', {}, target.cpuMicros);
+      const floor = await load(target.url, floorOpts);
+      const canned = await load(target.url, cannedOpts, target.cpuMicros);
       rows.push({
         backend: name,
         'check req/s': round(check.rps, 0),
@@ -171,6 +205,8 @@ export async function run(): Promise<Row[]> {
         'POST {} req/s': round(floor.rps, 0),
         'POST same-size answer req/s': round(canned.rps, 0),
         'check / same-size POST': `${round((100 * check.rps) / canned.rps, 0)}%`,
+        // server CPU per request: steadier than req/s when other work shares the machine
+        'CPU µs/req check · same-size POST · /healthz': `${round(check.cpu, 0)} · ${round(canned.cpu, 0)} · ${round(health.cpu, 0)}`,
       });
     } finally {
       await target.stop();
@@ -184,7 +220,27 @@ export async function run(): Promise<Row[]> {
   );
 }
 
+/** Only the check route under load, the server profiling itself meanwhile; prints the top self-time frames. */
+export async function profile(backend: string): Promise<void> {
+  const redisUrl = backend === 'redis' ? redisUrlForBench() : '';
+  const out = path.resolve(path.dirname(here), 'out');
+  mkdirSync(out, { recursive: true });
+  const file = path.join(out, `anomaly-check-${backend || 'memory'}.cpuprofile`);
+  const target = await startChild(redisUrl, true, file);
+  try {
+    const headers = { authorization: `Bearer ${target.token}` };
+    await autocannon({ url: target.url, connections: 8, duration: WARMUP, headers, requests: checkRequests() });
+    const check = await load(target.url, { headers, requests: checkRequests() });
+    console.log(`check: ${round(check.rps, 0)} req/s, p99 ${check.p99} ms (profiling slows the server)`);
+  } finally {
+    await target.stop();
+  }
+  console.table(topSelfFrames(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 30, path.dirname(path.dirname(here))));
+  console.log(`profile: ${file}`);
+}
+
 if (isMain(import.meta.url)) {
   if (process.argv[2] === 'child') await child(process.argv[3], process.argv[4] ?? '', process.argv[5] !== '0');
+  else if (process.argv[2] === 'profile') await profile(process.argv[3] ?? 'memory');
   else await run();
 }

@@ -13,10 +13,7 @@ import { SpanKind, context, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { decodeOtlpTraces, summarize } from '../src/anomaly/otlp.js';
-import { AnomalyStore } from '../src/anomaly/store.js';
-import { baselineKey } from '../src/anomaly/buckets.js';
-import { computeBaseline } from '../src/anomaly/stats.js';
+import { decodeOtlpTraces, summarize, AnomalyStore, baselineKey, computeBaseline, storeKeys } from '../src/anomaly/index.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -156,11 +153,14 @@ function plainReference(values: Float64Array) {
   return { p50: med, p95, mad };
 }
 
+/** The store's key layout: the windows are loaded where the baseline job looks for them. */
+const STORE_KEYS = storeKeys();
+
 async function load(kv: KvStore, data: ReturnType<typeof windows>) {
   for (let i = 0; i < data.length; i += 64) {
-    await Promise.all(data.slice(i, i + 64).map((w) => kv.pushTrim(`dur:${w.key}`, w.strings, SAMPLES)));
+    await Promise.all(data.slice(i, i + 64).map((w) => kv.pushTrim(STORE_KEYS.dur(w.key), w.strings, SAMPLES)));
   }
-  for (let i = 0; i < data.length; i += 1000) await kv.sadd('dirtyKeys', ...data.slice(i, i + 1000).map((w) => w.key));
+  for (let i = 0; i < data.length; i += 1000) await kv.sadd(STORE_KEYS.dirty, ...data.slice(i, i + 1000).map((w) => w.key));
 }
 
 async function baselineRows(redisUrl: string | undefined): Promise<Row[]> {

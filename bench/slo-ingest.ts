@@ -26,7 +26,7 @@ import { openSql, type SqlStore } from '../src/platform/backends/sql/db.js';
 import { migrate } from '../src/platform/backends/sql/migrations.js';
 import { createServer, platformMigrations } from '../src/platform/runtime.js';
 import { sloModule } from '../src/slo/module.js';
-import { fleetSnapshot } from '../src/slo/server/fixtures.js';
+import { fleetSnapshot } from '../test/support/slo-fixtures.js';
 import { prepareRows, resolveIngress } from '../src/slo/server/ingest.js';
 import { SloRepository } from '../src/slo/server/repository.js';
 import { sloMigrations, tableName, type EntityKind, type MetricRow } from '../src/slo/server/tables.js';
@@ -81,7 +81,7 @@ function bareInserter(store: SqlStore) {
     await store.db.connection().execute(async (conn) => {
       await conn.executeQuery(CompiledQuery.raw('begin'));
       for (const [kind, rows] of tables) {
-        const cols = Object.keys(rows[0]);
+        const cols = Object.keys(rows[0]) as (keyof MetricRow)[];
         for (let i = 0; i < rows.length; i += 400) {
           const part = rows.slice(i, i + 400);
           const params: unknown[] = [];

@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMain, report } from './lib/report.js';
-import { parseExposition, parseToFamilies, type ExpositionVisitor, type Labels } from '../src/prom/parser.js';
+import { parseExposition, parseToFamilies, type ExpositionVisitor, type Labels } from '../src/prom/textparse/index.js';
 
 const require = createRequire(import.meta.url);
 const peerParse = require('parse-prometheus-text-format') as (text: string) => unknown[];

@@ -26,7 +26,7 @@ import { migrate } from '../src/platform/backends/sql/migrations.js';
 import { openSql, type SqlStore } from '../src/platform/backends/sql/db.js';
 import { platformMigrations } from '../src/platform/runtime.js';
 import { sloModule, type SloServices } from '../src/slo/module.js';
-import { fleetSnapshot, type FleetShape } from '../src/slo/server/fixtures.js';
+import { fleetSnapshot, type FleetShape } from '../test/support/slo-fixtures.js';
 import { SloRepository } from '../src/slo/server/repository.js';
 import { sloMigrations } from '../src/slo/server/tables.js';
 import { DAY, HOUR, MINUTE, floorTo } from '../src/slo/math/time.js';

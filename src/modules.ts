@@ -1,7 +1,7 @@
 import type { VigilConfig } from './config/schema.js';
 import type { VigilModule } from './platform/module.js';
 import { sloModule } from './slo/module.js';
-import { anomalyModule } from './anomaly/module.js';
+import { anomalyModule } from './anomaly/index.js';
 import { faultsModule } from './faults/module.js';
 import { batchesModule } from './batches/module.js';
 

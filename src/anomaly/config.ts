@@ -7,7 +7,8 @@ import type { VigilConfig } from '../config/schema.js';
 import { ValidationError } from './errors.js';
 import { createNormalizer, type Normalizer } from './normalize.js';
 import { resolveRuleConfig, type RuleConfig, type RuleConfigInput } from './rule.js';
-import type { TempoAuth, TempoClientOptions } from './tempo.js';
+import type { TempoAuth } from './tempo.js';
+import type { TempoClientOptions } from './tempo-client.js';
 
 type AnomalyConfig = VigilConfig['anomaly'];
 

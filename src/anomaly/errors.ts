@@ -1,6 +1,9 @@
-/** Bad input at a boundary. Upstream maps it to HTTP 400 with `{ error: message, field }`. */
+/**
+ * Bad input at a boundary (a request field, a configuration key): `field` names it as the client
+ * or operator spelled it. The HTTP layer answers it with a 400 naming the field; configuration
+ * loading reports it under the config key.
+ */
 export class ValidationError extends Error {
-  readonly statusCode = 400;
   constructor(
     readonly field: string,
     message: string,

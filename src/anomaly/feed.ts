@@ -11,7 +11,7 @@ import type { FallbackLevel } from './rule.js';
 
 export const FEED_TABLE = 'anomaly_events';
 
-/** One detected anomaly, as the API returns it (web/src/api/types.ts AnomalyEvent). */
+/** One detected anomaly, as the API returns it (schemas.ts AnomalyEvent). */
 export interface AnomalyEvent {
   /** traceId, or traceId:spanId for a span-level summary: the same trace is stored once. */
   id: string;

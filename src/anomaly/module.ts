@@ -18,11 +18,13 @@ import { registerAnomalyRoutes } from './http.js';
 import { TempoPoller } from './poller.js';
 import type { CheckResult } from './rule.js';
 import { AnomalyStore, type IngestStats } from './store.js';
-import { TempoClient, type TempoClientOptions } from './tempo.js';
+import { AnomalyKeyMigration } from './key-migration.js';
+import { TempoClient, type TempoClientOptions } from './tempo-client.js';
 import type { TraceSummary } from './types.js';
 import { WebhookNotifier, type WebhookOptions } from './webhook.js';
 import { isConnectionError } from '../platform/backends/unavailable.js';
 import { quarantineCounter } from '../platform/quarantine.js';
+import { perContext } from '../platform/per-context.js';
 import { AnomalyQuarantine, quarantineMigration } from './quarantine.js';
 
 export type IngestSource = 'otlp' | 'tempo' | 'api';
@@ -81,6 +83,8 @@ export class AnomalyService {
   readonly metrics: AnomalyMetrics;
   readonly webhook?: WebhookNotifier;
   readonly poller?: TempoPoller;
+  /** Moves keys written before the module had a KV namespace; the store waits for it. */
+  readonly keyMigration: AnomalyKeyMigration;
   private readonly now: () => number;
 
   constructor(
@@ -89,7 +93,13 @@ export class AnomalyService {
     opts: AnomalyModuleOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
-    this.store = new AnomalyStore(ctx.kv, {
+    const log = ctx.log.child({ module: 'anomaly' });
+    this.keyMigration = new AnomalyKeyMigration(ctx.kv, {
+      seenTtlMs: settings.seenTtlMs,
+      isPermanentError: (err) => !isConnectionError(err),
+      log,
+    });
+    this.store = new AnomalyStore(this.keyMigration.gate(), {
       rule: settings.rule,
       windowSize: settings.windowSize,
       seenTtlMs: settings.seenTtlMs,
@@ -107,7 +117,6 @@ export class AnomalyService {
     this.feed = new AnomalyFeed(ctx.sql);
     this.quarantine = new AnomalyQuarantine(ctx.sql);
     this.metrics = createMetrics(ctx.metrics);
-    const log = ctx.log.child({ module: 'anomaly' });
     if (settings.webhook) {
       this.webhook = new WebhookNotifier({
         ...settings.webhook,
@@ -244,6 +253,7 @@ export class AnomalyService {
   }
 
   async stop(): Promise<void> {
+    this.keyMigration.stop();
     await this.webhook?.stop();
   }
 }
@@ -251,13 +261,12 @@ export class AnomalyService {
 /** The anomaly module. `opts` are test hooks. */
 export function anomalyModule(config: VigilConfig, opts: AnomalyModuleOptions = {}): VigilModule & { service(): AnomalyService | undefined } {
   const settings = resolveAnomalySettings(config); // a bad config fails at start, naming the key
-  let svc: AnomalyService | undefined;
-  const get = (ctx: ModuleContext) => (svc ??= new AnomalyService(settings, ctx, opts));
+  const get = perContext((ctx) => new AnomalyService(settings, ctx, opts));
 
   return {
     name: 'anomaly',
     migrations: [...feedMigrations, quarantineMigration],
-    service: () => svc,
+    service: () => get.built().at(-1),
 
     routes(app, ctx) {
       registerAnomalyRoutes(app, get(ctx));
@@ -337,8 +346,16 @@ export function anomalyModule(config: VigilConfig, opts: AnomalyModuleOptions = 
       };
     },
 
+    async start(ctx) {
+      // The buckets move before the jobs start; the de-duplication ids go on moving while they run.
+      // A failure is logged, and the store's next operation (or the next start) tries again.
+      const migration = get(ctx).keyMigration;
+      migration.run().catch((err: unknown) => ctx.log.error({ module: 'anomaly', err }, 'moving legacy anomaly keys failed; retried later'));
+      await migration.bucketsMoved().catch(() => undefined);
+    },
+
     async stop() {
-      await svc?.stop();
+      for (const svc of get.built()) await svc.stop();
     },
   };
 }

@@ -14,7 +14,8 @@
  *   fills it (`vigil anomaly backfill`).
  */
 import type { KvStore } from '../platform/backends/kv/types.js';
-import type { SearchAllResult, SearchWindow } from './tempo.js';
+import type { SearchAllResult } from './tempo-client.js';
+import type { SearchWindow } from './tempo.js';
 import type { TraceSummary } from './types.js';
 
 export interface PollerLog {

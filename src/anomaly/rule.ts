@@ -188,8 +188,12 @@ function pick(body: Record<string, unknown>, names: string[]): [string, unknown]
 
 function parseNanos(field: string, v: unknown): number {
   let ms = NaN;
-  if (typeof v === 'string' && /^\s*\d{1,20}\s*$/.test(v)) ms = Number(BigInt(v.trim()) / 1000n) / 1000;
-  else if (typeof v === 'number' && Number.isFinite(v) && v >= 0) ms = v / 1e6;
+  if (typeof v === 'string' && /^\s*\d{1,20}\s*$/.test(v)) {
+    // Whole microseconds: dropping the last three digits is the integer division, done on the text
+    // (converting at most 17 digits rounds exactly as a BigInt would, without the BigInt).
+    const t = v.trim();
+    ms = (t.length > 3 ? Number(t.slice(0, -3)) : 0) / 1000;
+  }  else if (typeof v === 'number' && Number.isFinite(v) && v >= 0) ms = v / 1e6;
   if (!(ms <= MAX_EPOCH_MS)) {
     throw new ValidationError(field, `${field} must be a non-negative integer of nanoseconds since the epoch (a number or a decimal string)`);
   }
@@ -366,27 +370,64 @@ export function neighbourHours(hour: number, radius: number): number[] {
   return out;
 }
 
+/** The bucket a check falls in: the explicit parts, else those of its timestamp in the rule's zone. */
+export function checkBucket(input: CheckInput, config: RuleConfig): Bucket {
+  if (input.hour !== undefined && input.dayType !== undefined) return { hour: input.hour, dayType: input.dayType };
+  const derived = bucketOf(input.epochMs, config.timeZone, config.weekendDays);
+  return { hour: input.hour ?? derived.hour, dayType: input.dayType ?? derived.dayType };
+}
+
+/** The hashes a verdict reads, in the order resolveBaseline expects them. */
+export function baselineReadKeys(keys: KeySchema, service: string, endpoint: string, bucket: Bucket): string[] {
+  const exactKey = baselineKey(service, endpoint, bucket.hour, bucket.dayType);
+  return [
+    keys.base(exactKey),
+    keys.pool(exactKey),
+    keys.base(baselineKey(service, endpoint, '*', bucket.dayType)),
+    keys.base(baselineKey(service, endpoint, '*', '*')),
+    keys.serviceIndex(service),
+  ];
+}
+
 /**
- * The verdict for one request. Reads the baseline hashes with one `reader` call; never a window.
- * Unknown services and endpoints, and buckets too thin at every level, give cannotDetermine with an
- * explanation instead of an error.
+ * Everything of a verdict that depends only on the stored hashes, the bucket and the rule, not on
+ * the request's duration or the clock: the baseline chosen, its threshold and the fixed parts of the
+ * explanation. Built once per bucket and shared by every check of it (baseline-cache.ts), so its
+ * objects are frozen.
  */
-export async function decide(input: CheckInput, reader: HashReader, config: RuleConfig, opts: DecideOptions = {}): Promise<CheckResult> {
-  const keys = opts.keys ?? DEFAULT_KEYS;
-  const service = input.service;
-  const endpoint = opts.normalize ? opts.normalize(input.endpoint) : input.endpoint;
+export interface ResolvedBaseline {
+  readonly service: string;
+  readonly endpoint: string;
+  readonly bucket: Bucket;
+  readonly timeZone: string;
+  readonly level: FallbackLevel;
+  readonly baseline: BaselineStats | null;
+  readonly source: string | null;
+  readonly threshold: number | null;
+  readonly detail: ThresholdDetail | null;
+  /** Without a baseline, the whole explanation; with one, what follows "is above" / "is within". */
+  readonly text: string;
+  /** What follows ": anomalous (…× the usual p95)". */
+  readonly anomalousTail: string;
+  /** Appended to every explanation with a baseline (the MAD floor note), or ''. */
+  readonly floorNote: string;
+}
+
+/**
+ * Choose the baseline from the hashes read with baselineReadKeys (the fallback chain in the module
+ * comment) and prepare its threshold and explanation. `endpoint` is already normalised.
+ */
+export function resolveBaseline(
+  raw: readonly (Record<string, string> | null)[],
+  service: string,
+  endpoint: string,
+  bucket: Bucket,
+  config: RuleConfig,
+): ResolvedBaseline {
   const p = paramsFor(config, service);
   const fb = config.fallback;
   const tz = config.timeZone;
-
-  const derived = input.hour === undefined || input.dayType === undefined ? bucketOf(input.epochMs, tz, config.weekendDays) : undefined;
-  const bucket: Bucket = { hour: input.hour ?? derived!.hour, dayType: input.dayType ?? derived!.dayType };
   const { hour, dayType } = bucket;
-
-  const exactKey = baselineKey(service, endpoint, hour, dayType);
-  const dayKey = baselineKey(service, endpoint, '*', dayType);
-  const allKey = baselineKey(service, endpoint, '*', '*');
-  const raw = await reader([keys.base(exactKey), keys.pool(exactKey), keys.base(dayKey), keys.base(allKey), keys.serviceIndex(service)]);
   const exact = parseBaselineHash(raw[0]);
   const pooled = parseBaselineHash(raw[1]);
   const dayStats = parseBaselineHash(raw[2]);
@@ -395,7 +436,6 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
 
   const exactN = exact?.sampleCount ?? 0;
   const where = `${dayTypeLabel(dayType)} ${hourRangeLabel(hour)} ${tz}`;
-  // Labels of the fallback levels, built only when a check falls back (most checks do not).
   const poolLabel = () => `${dayTypeLabel(dayType)} ${hourRangeLabel(hour, fb.neighbourHours)} ${tz}`;
   const pooledN = pooled?.sampleCount ?? 0;
 
@@ -406,7 +446,7 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
   if (exact && exactN >= p.minSamples) {
     level = 'exact';
     baseline = exact;
-    source = exactKey;
+    source = baselineKey(service, endpoint, hour, dayType);
     learned = `learned from ${plural(exactN, 'trace', 'traces')} on ${where}`;
   } else if (pooled && pooledN >= fb.neighbourMinSamples) {
     level = 'neighbours';
@@ -418,21 +458,20 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
   } else if (dayStats && dayStats.sampleCount >= fb.dayTypeMinSamples) {
     level = 'dayType';
     baseline = dayStats;
-    source = dayKey;
+    source = baselineKey(service, endpoint, '*', dayType);
     learned =
       `learned from ${plural(dayStats.sampleCount, 'trace', 'traces')} on ${dayTypeLabel(dayType)} at any hour ` +
       `(${poolLabel()} has only ${pooledN}, fewer than ${fb.neighbourMinSamples})`;
   } else if (allStats && allStats.sampleCount >= fb.allMinSamples) {
     level = 'all';
     baseline = allStats;
-    source = allKey;
+    source = baselineKey(service, endpoint, '*', '*');
     learned =
       `learned from ${plural(allStats.sampleCount, 'trace', 'traces')} across all days and hours ` +
       `(${dayTypeLabel(dayType)} have only ${dayStats?.sampleCount ?? 0}, fewer than ${fb.dayTypeMinSamples})`;
   }
 
-  const base = { service, endpoint, durationMs: input.durationMs, bucket, timeZone: tz };
-  const baselineAgeMs = baseline ? Math.max(0, (opts.now ?? Date.now)() - baseline.updatedAt) : null;
+  const common = { service, endpoint, bucket: Object.freeze({ hour, dayType }), timeZone: tz };
   if (!baseline) {
     const seen = allStats?.sampleCount ?? Math.max(dayStats?.sampleCount ?? 0, pooledN);
     let explanation: string;
@@ -451,8 +490,43 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
         `(needs ${p.minSamples} on ${where}, ${fb.neighbourMinSamples} within ±${fb.neighbourHours} h, ` +
         `${fb.dayTypeMinSamples} on ${dayTypeLabel(dayType)} or ${fb.allMinSamples} overall); wait for more traffic.`;
     }
+    return Object.freeze({ ...common, level, baseline: null, source: null, threshold: null, detail: null, text: explanation, anomalousTail: '', floorNote: '' });
+  }
+
+  const { threshold, detail } = thresholdOf(baseline, p);
+  const formula =
+    `max(${fmtFactor(p.factor)} × p95 ${fmtMs(baseline.p95)} ms, ` +
+    `p50 ${fmtMs(baseline.p50)} ms + ${p.k} × MAD ${fmtMs(detail.madUsed)} ms)`;
+  let floorNote = '';
+  if (detail.madFloorApplied) {
+    floorNote =
+      baseline.mad === 0
+        ? ` MAD is 0 ms (at least half the traces took the same time), so the ${fmtMs(detail.madFloorMs)} ms floor was used.`
+        : ` MAD ${fmtMs(baseline.mad)} ms is below the ${fmtMs(detail.madFloorMs)} ms floor, so the floor was used.`;
+  }
+  return Object.freeze({
+    ...common,
+    level,
+    baseline: Object.freeze(baseline),
+    source,
+    threshold,
+    detail: Object.freeze(detail),
+    text: ` ${fmtMs(threshold)} ms = ${formula}, ${learned}`,
+    anomalousTail: `; look at what ${service} ${endpoint} was waiting on at that time.`,
+    floorNote,
+  });
+}
+
+/** The verdict for one request duration against a resolved baseline, its age measured at `now`. */
+export function verdictOf(r: ResolvedBaseline, durationMs: number, now: number): CheckResult {
+  const { baseline, threshold } = r;
+  if (!baseline || threshold === null) {
     return {
-      ...base,
+      service: r.service,
+      endpoint: r.endpoint,
+      durationMs,
+      bucket: r.bucket,
+      timeZone: r.timeZone,
       isAnomaly: false,
       cannotDetermine: true,
       baseline: null,
@@ -461,40 +535,44 @@ export async function decide(input: CheckInput, reader: HashReader, config: Rule
       fallbackLevel: 'none',
       threshold: null,
       thresholdDetail: null,
-      explanation,
-      reason: explanation,
+      explanation: r.text,
+      reason: r.text,
     };
   }
-
-  const { threshold, detail } = thresholdOf(baseline, p);
-  const isAnomaly = input.durationMs > threshold;
-  const formula =
-    `max(${fmtFactor(p.factor)} × p95 ${fmtMs(baseline.p95)} ms, ` +
-    `p50 ${fmtMs(baseline.p50)} ms + ${p.k} × MAD ${fmtMs(detail.madUsed)} ms)`;
-  let explanation =
-    `${fmtMs(input.durationMs)} ms is ${isAnomaly ? 'above' : 'within'} ${fmtMs(threshold)} ms = ${formula}, ${learned}`;
+  const isAnomaly = durationMs > threshold;
+  let explanation: string;
   if (isAnomaly) {
-    const ratio = baseline.p95 > 0 ? ` (${(input.durationMs / baseline.p95).toFixed(1)}× the usual p95)` : '';
-    explanation += `: anomalous${ratio}; look at what ${service} ${endpoint} was waiting on at that time.`;
+    const ratio = baseline.p95 > 0 ? ` (${(durationMs / baseline.p95).toFixed(1)}× the usual p95)` : '';
+    explanation = `${fmtMs(durationMs)} ms is above${r.text}: anomalous${ratio}${r.anomalousTail}${r.floorNote}`;
   } else {
-    explanation += ': normal for this time.';
-  }
-  if (detail.madFloorApplied) {
-    explanation +=
-      baseline.mad === 0
-        ? ` MAD is 0 ms (at least half the traces took the same time), so the ${fmtMs(detail.madFloorMs)} ms floor was used.`
-        : ` MAD ${fmtMs(baseline.mad)} ms is below the ${fmtMs(detail.madFloorMs)} ms floor, so the floor was used.`;
+    explanation = `${fmtMs(durationMs)} ms is within${r.text}: normal for this time.${r.floorNote}`;
   }
   return {
-    ...base,
+    service: r.service,
+    endpoint: r.endpoint,
+    durationMs,
+    bucket: r.bucket,
+    timeZone: r.timeZone,
     isAnomaly,
     baseline,
-    baselineAgeMs,
-    baselineSource: source,
-    fallbackLevel: level,
+    baselineAgeMs: Math.max(0, now - baseline.updatedAt),
+    baselineSource: r.source,
+    fallbackLevel: r.level,
     threshold,
-    thresholdDetail: detail,
+    thresholdDetail: r.detail,
     explanation,
     reason: explanation,
   };
+}
+
+/**
+ * The verdict for one request. Reads the baseline hashes with one `reader` call; never a window.
+ * Unknown services and endpoints, and buckets too thin at every level, give cannotDetermine with an
+ * explanation instead of an error.
+ */
+export async function decide(input: CheckInput, reader: HashReader, config: RuleConfig, opts: DecideOptions = {}): Promise<CheckResult> {
+  const endpoint = opts.normalize ? opts.normalize(input.endpoint) : input.endpoint;
+  const bucket = checkBucket(input, config);
+  const raw = await reader(baselineReadKeys(opts.keys ?? DEFAULT_KEYS, input.service, endpoint, bucket));
+  return verdictOf(resolveBaseline(raw, input.service, endpoint, bucket, config), input.durationMs, (opts.now ?? Date.now)());
 }

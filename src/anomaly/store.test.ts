@@ -31,9 +31,9 @@ describe('AnomalyStore.ingest', () => {
     const { kv, store } = setup();
     expect(await store.ingest(summary(120))).toBe('ingested');
     const key = 'cart|GET /users/{id}|14|weekday';
-    expect(await kv.listRange(`dur:${key}`, 0, -1)).toEqual(['120']);
-    expect(await kv.smembers('dirtyKeys')).toEqual([key]);
-    expect(await kv.get(`seen:${(seq).toString(16).padStart(32, '0')}`)).toBe('1');
+    expect(await kv.listRange(`anomaly:dur:${key}`, 0, -1)).toEqual(['120']);
+    expect(await kv.smembers('anomaly:dirtyKeys')).toEqual([key]);
+    expect(await kv.get(`anomaly:seen:${(seq).toString(16).padStart(32, '0')}`)).toBe('1');
   });
 
   it('skips a trace id seen within the replay horizon (25 h: a Tempo catch-up of 24 h), then accepts it again', async () => {
@@ -45,7 +45,7 @@ describe('AnomalyStore.ingest', () => {
     expect(await store.ingest(s)).toBe('duplicate');
     advance(3600_000);
     expect(await store.ingest(s)).toBe('ingested');
-    expect(await kv.listLength('dur:cart|GET /users/{id}|14|weekday')).toBe(2);
+    expect(await kv.listLength('anomaly:dur:cart|GET /users/{id}|14|weekday')).toBe(2);
   });
 
   it('de-duplicates span-level summaries per span, not per trace', async () => {
@@ -60,7 +60,7 @@ describe('AnomalyStore.ingest', () => {
     const { kv, store } = setup({ windowSize: 10 });
     const list = Array.from({ length: 15 }, (_, i) => summary(i, { startMs: WED_14 + i * 1000 }));
     expect(await store.ingestMany(list)).toEqual({ ingested: 15, duplicates: 0, invalid: 0 });
-    expect(await kv.listRange('dur:cart|GET /users/{id}|14|weekday', 0, -1)).toEqual(['14', '13', '12', '11', '10', '9', '8', '7', '6', '5']);
+    expect(await kv.listRange('anomaly:dur:cart|GET /users/{id}|14|weekday', 0, -1)).toEqual(['14', '13', '12', '11', '10', '9', '8', '7', '6', '5']);
   });
 
   it('counts invalid summaries instead of storing them', async () => {
@@ -105,14 +105,14 @@ describe('AnomalyStore.recomputeDirty', () => {
     expect(st).toMatchObject({ keys: 2, aggregates: 1, remaining: 0, failed: 0 });
     const now = String(Date.parse('2024-01-10T00:00:00Z'));
     // 1..100: median 50.5, p95 rank 95, MAD 25 (see stats.test.ts)
-    expect(await kv.hgetall('base:cart|GET /users/{id}|14|weekday')).toEqual({ p50: '50.5', p95: '95', mad: '25', sampleCount: '100', updatedAt: now });
-    expect(await kv.hgetall('base:cart|GET /users/{id}|3|weekend')).toMatchObject({ p50: '1000', sampleCount: '10' });
-    expect(await kv.hgetall('base:cart|GET /users/{id}|*|weekday')).toMatchObject({ p50: '50.5', sampleCount: '100' });
-    expect(await kv.hgetall('base:cart|GET /users/{id}|*|weekend')).toMatchObject({ sampleCount: '10' });
+    expect(await kv.hgetall('anomaly:base:cart|GET /users/{id}|14|weekday')).toEqual({ p50: '50.5', p95: '95', mad: '25', sampleCount: '100', updatedAt: now });
+    expect(await kv.hgetall('anomaly:base:cart|GET /users/{id}|3|weekend')).toMatchObject({ p50: '1000', sampleCount: '10' });
+    expect(await kv.hgetall('anomaly:base:cart|GET /users/{id}|*|weekday')).toMatchObject({ p50: '50.5', sampleCount: '100' });
+    expect(await kv.hgetall('anomaly:base:cart|GET /users/{id}|*|weekend')).toMatchObject({ sampleCount: '10' });
     // everything: 1..100 and ten 1000s → 110 values, p95 rank ceil(104.5) = 105 → 1000
-    expect(await kv.hgetall('base:cart|GET /users/{id}|*|*')).toMatchObject({ p95: '1000', sampleCount: '110' });
-    expect(await kv.hgetall('svcidx:cart')).toEqual({ 'GET /users/{id}': '110' });
-    expect(await kv.scard('dirtyKeys')).toBe(0);
+    expect(await kv.hgetall('anomaly:base:cart|GET /users/{id}|*|*')).toMatchObject({ p95: '1000', sampleCount: '110' });
+    expect(await kv.hgetall('anomaly:svcidx:cart')).toEqual({ 'GET /users/{id}': '110' });
+    expect(await kv.scard('anomaly:dirtyKeys')).toBe(0);
   });
 
   it('works in bounded batches', async () => {
@@ -135,7 +135,7 @@ describe('AnomalyStore.recomputeDirty', () => {
     const st = await store.recomputeDirty(10);
     expect(st.failed).toBe(1);
     expect(st.errors[0]).toContain('kv down');
-    expect(await kv.scard('dirtyKeys')).toBe(1);
+    expect(await kv.scard('anomaly:dirtyKeys')).toBe(1);
     kv.hset = orig;
     expect(await store.recomputeDirty(10)).toMatchObject({ keys: 1, failed: 0, remaining: 0 });
   });
@@ -181,13 +181,13 @@ describe('AnomalyStore reads', () => {
     await store.ingestMany(Array.from({ length: 10 }, (_, i) => summary(1000, { startMs: WED_14 + 3600_000 + i * 1000 })));
     await store.runBaselineJob();
     // pooled: 50 samples, p95 rank ceil(47.5) = 48 → 1000, p50 100, MAD 0 → floor 1 ms
-    expect(await kv.hgetall('pool:cart|GET /users/{id}|14|weekday')).toMatchObject({ p50: '100', p95: '1000', mad: '0', sampleCount: '50' });
+    expect(await kv.hgetall('anomaly:pool:cart|GET /users/{id}|14|weekday')).toMatchObject({ p50: '100', p95: '1000', mad: '0', sampleCount: '50' });
     // threshold = max(2 × 1000, 100 + 10 × 1) = 2000 (averaging the buckets gave max(2 × 280, 110) = 560)
     const r = await store.check({ service: 'cart', endpoint: 'GET /users/1', epochMs: WED_14 + 60_000, durationMs: 1500 });
     expect(r).toMatchObject({ fallbackLevel: 'neighbours', threshold: 2000, isAnomaly: false });
     // hour 17 pools 15…19: only the 10 slow ones
-    expect(await kv.hgetall('pool:cart|GET /users/{id}|17|weekday')).toMatchObject({ p50: '1000', sampleCount: '10' });
-    expect(await kv.hgetall('pool:cart|GET /users/{id}|18|weekday')).toBeNull();
+    expect(await kv.hgetall('anomaly:pool:cart|GET /users/{id}|17|weekday')).toMatchObject({ p50: '1000', sampleCount: '10' });
+    expect(await kv.hgetall('anomaly:pool:cart|GET /users/{id}|18|weekday')).toBeNull();
   });
 
   it('learns a held (anomalous) sample only after learnHeldAfterMs', async () => {
@@ -202,7 +202,7 @@ describe('AnomalyStore reads', () => {
     const slow = Array.from({ length: 40 }, () => summary(2310));
     await store.ingestManyDetailed([...slow, summary(120)], { hold: judge });
     await store.runBaselineJob();
-    const held = await kv.hgetall('base:cart|GET /users/{id}|14|weekday');
+    const held = await kv.hgetall('anomaly:base:cart|GET /users/{id}|14|weekday');
     expect(held).toMatchObject({ p95: '156', sampleCount: '61' });
     const during = await store.check({ service: 'cart', endpoint: 'GET /users/1', epochMs: WED_14, durationMs: 2310 });
     expect(during.isAnomaly).toBe(true);
@@ -210,16 +210,25 @@ describe('AnomalyStore reads', () => {
     advance(3600_000);
     await store.ingestManyDetailed([summary(130)], { hold: judge });
     await store.runBaselineJob();
-    expect(await kv.hgetall('base:cart|GET /users/{id}|14|weekday')).toMatchObject({ p95: '2310', sampleCount: '102' });
+    expect(await kv.hgetall('anomaly:base:cart|GET /users/{id}|14|weekday')).toMatchObject({ p95: '2310', sampleCount: '102' });
   });
 
-  it('keeps its keys under an extra prefix when asked', async () => {
-    const { kv, store } = setup({ keyPrefix: 'anomaly:' });
+  it('keeps every key under the anomaly namespace', async () => {
+    const { kv, store } = setup();
     await store.ingest(summary(10));
     await store.runBaselineJob();
     expect(await kv.scanKeys('anomaly:base:*')).toHaveLength(3);
     expect(await kv.scanKeys('anomaly:pool:*')).toHaveLength(5); // hours 12–16 around the one learned
-    expect(await kv.scanKeys('base:*')).toHaveLength(0);
+    expect((await kv.scanKeys('*')).filter((k) => !k.startsWith('anomaly:'))).toEqual([]);
+    expect(await store.listAvailable()).toHaveLength(3);
+  });
+
+  it('keeps its keys under an extra prefix inside the namespace when asked', async () => {
+    const { kv, store } = setup({ keyPrefix: 'x:' });
+    await store.ingest(summary(10));
+    await store.runBaselineJob();
+    expect(await kv.scanKeys('anomaly:x:base:*')).toHaveLength(3);
+    expect(await kv.scanKeys('anomaly:base:*')).toHaveLength(0);
     expect(await store.listAvailable()).toHaveLength(3);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Baseline storage over the KV port (Redis semantics, seed schema):
+ * Baseline storage over the KV port (Redis semantics). Every key below lives under the module's
+ * namespace, `anomaly:` (keys.ts); key-migration.ts moves keys written without it:
  *
  *   dur:{service}|{endpoint}|{hour}|{dayType}    LIST  newest first, trimmed to windowSize (1000)
  *   base:{service}|{endpoint}|{hour}|{dayType}   HASH  p50, p95, mad, sampleCount, updatedAt (epoch ms)
@@ -37,10 +38,11 @@ import {
   type CheckInput,
   type CheckResult,
   type HashReader,
-  type KeySchema,
   type RuleConfig,
 } from './rule.js';
+import { storeKeys, ANOMALY_KV_NAMESPACE, type StoreKeys } from './keys.js';
 import { computeBaseline } from './stats.js';
+import { BaselineCache, checkCached } from './baseline-cache.js';
 import type { BaselineStats, DayType, TraceSummary } from './types.js';
 
 export interface AnomalyStoreOptions {
@@ -54,17 +56,17 @@ export interface AnomalyStoreOptions {
   learnHeldAfterMs?: number;
   /** Endpoint normaliser applied on ingest, lookup and check (default: built-in rules). */
   normalize?: Normalizer;
-  /** Extra prefix inside the KV's own namespace (default none: the seed's key names). No glob characters. */
+  /** Extra prefix inside the module's namespace (default none: `anomaly:base:…`). No glob characters. */
   keyPrefix?: string;
   /** Concurrent KV operations per batch (default 32). */
   concurrency?: number;
   /**
-   * Keep baseline hashes read by checks in process for this long (default 0 = off). Baselines only
-   * change when the baseline job runs; this replica's job clears the cache, other replicas' changes
-   * are seen within this time. Saves the KV round trip of most checks.
+   * Keep the baselines checks resolved in process for this long (default 0 = off; baseline-cache.ts).
+   * Baselines only change when the baseline job runs; this replica's job clears the cache, other
+   * replicas' changes are seen within this time. Saves the KV round trip and the work of most checks.
    */
   readCacheMs?: number;
-  /** Entries the read cache holds before it starts over (default 50 000). */
+  /** Buckets the read cache holds before it starts over (default 50 000). */
   readCacheMax?: number;
   /**
    * Whether a failed window read can never succeed (e.g. the key holds the wrong kind of value),
@@ -180,10 +182,9 @@ export class AnomalyStore {
   readonly seenTtlMs: number;
   readonly learnHeldAfterMs: number;
   readonly normalize: Normalizer;
-  readonly keys: KeySchema;
-  /** Batched hash reader for rule.decide (one hgetallMany, or the read cache). */
+  readonly keys: StoreKeys;
+  /** Batched hash reader for rule.decide (one hgetallMany). */
   readonly reader: HashReader;
-  private readonly prefix: string;
   private readonly concurrency: number;
   private readonly now: () => number;
   private readonly isPermanentError: (err: unknown) => boolean;
@@ -198,59 +199,35 @@ export class AnomalyStore {
     this.seenTtlMs = opts.seenTtlMs ?? 25 * 3600_000;
     this.learnHeldAfterMs = Math.max(0, opts.learnHeldAfterMs ?? 3600_000);
     this.normalize = memoize(opts.normalize ?? normalizeEndpoint);
-    this.prefix = opts.keyPrefix ?? '';
     this.concurrency = Math.max(1, opts.concurrency ?? 32);
     this.now = opts.now ?? Date.now;
     this.isPermanentError = opts.isPermanentError ?? (() => false);
-    const p = this.prefix;
-    this.keys = { base: (k) => `${p}base:${k}`, pool: (k) => `${p}pool:${k}`, serviceIndex: (s) => `${p}svcidx:${s}` };
-    const direct: HashReader = (keys) => this.kv.hgetallMany(keys);
-    this.cacheMs = Math.max(0, opts.readCacheMs ?? 0);
-    this.cacheMax = Math.max(1, opts.readCacheMax ?? 50_000);
-    this.reader = this.cacheMs > 0 ? (keys) => this.cachedRead(keys, direct) : direct;
+    this.keys = storeKeys(ANOMALY_KV_NAMESPACE + (opts.keyPrefix ?? ''));
+    this.reader = (keys) => this.kv.hgetallMany(keys);
+    const cacheMs = Math.max(0, opts.readCacheMs ?? 0);
+    this.cache = cacheMs > 0 ? new BaselineCache({ ttlMs: cacheMs, maxEntries: opts.readCacheMax, now: this.now }) : undefined;
   }
 
-  private readonly cache = new Map<string, { v: Record<string, string> | null; exp: number }>();
-  private readonly cacheMs: number;
-  private readonly cacheMax: number;
+  /** Resolved baselines of recently checked buckets (readCacheMs > 0). */
+  private readonly cache: BaselineCache | undefined;
 
-  private async cachedRead(keys: string[], direct: HashReader): Promise<(Record<string, string> | null)[]> {
-    const t = Date.now();
-    const out: (Record<string, string> | null)[] = new Array(keys.length);
-    const missing: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const e = this.cache.get(keys[i]);
-      if (e && e.exp > t) out[i] = e.v;
-      else missing.push(i);
-    }
-    if (missing.length === 0) return out;
-    const got = await direct(missing.map((i) => keys[i]));
-    if (this.cache.size + missing.length > this.cacheMax) this.cache.clear();
-    const exp = t + this.cacheMs;
-    missing.forEach((i, j) => {
-      out[i] = got[j];
-      this.cache.set(keys[i], { v: got[j], exp });
-    });
-    return out;
-  }
-
-  /** Forget cached baseline hashes (the baseline job calls this after writing). */
+  /** Forget cached baselines (the baseline job calls this after writing). */
   clearReadCache(): void {
-    this.cache.clear();
+    this.cache?.invalidate();
   }
 
   private durKey(k: string) {
-    return `${this.prefix}dur:${k}`;
+    return this.keys.dur(k);
   }
   private seenKey(id: string) {
-    return `${this.prefix}seen:${id}`;
+    return this.keys.seen(id);
   }
   private get dirtyKey() {
-    return `${this.prefix}dirtyKeys`;
+    return this.keys.dirty;
   }
   /** SET of every base:{key} written, so listing baselines never SCANs the whole KV (seen:* keys outnumber them). */
   private get baseIndexKey() {
-    return `${this.prefix}baseKeys`;
+    return this.keys.baseIndex;
   }
 
   /** The bucket key a summary belongs to (after normalisation). */
@@ -516,6 +493,7 @@ export class AnomalyStore {
 
   /** The verdict for a validated check input. */
   check(input: CheckInput): Promise<CheckResult> {
+    if (this.cache) return checkCached(this.cache, input, { config: this.rule, keys: this.keys, normalize: this.normalize, read: this.reader, now: this.now });
     return decide(input, this.reader, this.rule, { keys: this.keys, normalize: this.normalize, now: this.now });
   }
 

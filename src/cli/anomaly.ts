@@ -12,10 +12,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDuration } from '../config/load.js';
-import { resolveAnomalySettings } from '../anomaly/config.js';
-import { fmtMs } from '../anomaly/rule.js';
-import { TempoClient, type SearchWindow } from '../anomaly/tempo.js';
-import type { TraceSummary } from '../anomaly/types.js';
+import { resolveAnomalySettings, fmtMs, TempoClient, type SearchWindow, type TraceSummary } from '../anomaly/index.js';
 import { UsageError, examples } from './common.js';
 import { apiClient, table, withClientOptions } from './client.js';
 

@@ -1,8 +1,8 @@
-import { hostname, tmpdir } from 'node:os';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { VigilConfig } from '../config/schema.js';
-import { startExecutor, type HostPort } from '../faults/executor/index.js';
+import { startExecutor, startExecutorCluster, type HostPort } from '../faults/executor/index.js';
 import { createLogger } from '../platform/logger.js';
 import { UsageError, examples } from './common.js';
 
@@ -31,6 +31,14 @@ function positiveInt(flag: string, text: string | undefined): number | undefined
   return n;
 }
 
+/** `--workers`: a positive integer, or `auto` for one per CPU. */
+export function parseWorkers(text: string): number {
+  if (text === 'auto') return availableParallelism();
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0 || n > 1024) throw new UsageError(`--workers ${text}: expected a positive integer or auto`);
+  return n;
+}
+
 const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
 
 export function registerExecutorCommand(program: Command): void {
@@ -50,6 +58,7 @@ export function registerExecutorCommand(program: Command): void {
     .option('--report-interval <seconds>', 'seconds between counter reports to the server', '5')
     .option('--max-active-faults <n>', 'at most this many requests faulted at once; more pass unfaulted and count as overflow')
     .option('--header-faults', 'let requests pick their own fault with x-envoy-fault-abort-request / x-envoy-fault-delay-request (test environments only)')
+    .option('--workers <n|auto>', 'proxy processes sharing the listen port (auto: one per CPU); the primary keeps the policy stream, state file, report and admin port', '1')
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long in-flight requests may finish', '10')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .action(async (opts) => {
@@ -58,7 +67,8 @@ export function registerExecutorCommand(program: Command): void {
       const namespace = opts.namespace as string;
       const log = createLogger({ log: { level: opts.logLevel, pretty: false } } as Pick<VigilConfig, 'log'>, 'vigil-executor');
       const drainSeconds = positiveInt('--drain-timeout', opts.drainTimeout) ?? 10;
-      const executor = await startExecutor({
+      const workers = parseWorkers(opts.workers as string);
+      const common = {
         listen: parseHostPort('--listen', opts.listen),
         admin: parseHostPort('--admin-listen', opts.adminListen),
         upstream: parseUrl('--upstream', opts.upstream),
@@ -72,9 +82,10 @@ export function registerExecutorCommand(program: Command): void {
         maxActiveFaults: positiveInt('--max-active-faults', opts.maxActiveFaults),
         headerFaults: opts.headerFaults === true,
         log,
-      });
+      };
+      const executor = workers > 1 ? await startExecutorCluster({ ...common, workers, logLevel: opts.logLevel as string }) : await startExecutor(common);
       if (!serverText) log.warn('no --server: enforcing the policies of the state file only');
-      process.stdout.write(`vigil executor: proxy ${executor.url} -> ${opts.upstream}, admin ${executor.adminUrl ?? 'off'}\n`);
+      process.stdout.write(`vigil executor: proxy ${executor.url} -> ${opts.upstream}, admin ${executor.adminUrl ?? 'off'}${workers > 1 ? `, ${workers} workers` : ''}\n`);
       let closing = false;
       const shutdown = async (signal: string) => {
         if (closing) return;
@@ -89,6 +100,7 @@ export function registerExecutorCommand(program: Command): void {
   examples(cmd, [
     'vigil executor --listen 0.0.0.0:15001 --upstream http://127.0.0.1:8000 --service frontend --namespace demo --server http://vigil:8080 --token "$VIGIL_EXECUTOR_TOKEN"',
     'vigil executor --upstream http://127.0.0.1:8000 --service frontend --namespace demo --state-file /var/lib/vigil/executor.json',
+    'vigil executor --workers auto --upstream http://127.0.0.1:8000 --service frontend --namespace demo --server http://vigil:8080',
     'curl -s 127.0.0.1:15090/stats/prometheus | grep wasmcustom_hfi_faults',
   ]);
 }

@@ -20,9 +20,10 @@
  * core, not by the route schema (which documents the shape), so every 400 names the field as the
  * user spelled it; a legacy field that was converted answers with a `Warning` header per note.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
 import { ErrorSchema, HttpError, badRequest, notFound } from '../platform/http/errors.js';
+import type { Same, SchemaTypes } from '../platform/schemas.js';
 import { PolicyExistsError, PolicyNotFoundError } from './errors.js';
 import type { PolicyFeed, PolicySnapshot } from './feed.js';
 import { FaultPolicySchema, PolicyValidationError, parsePolicyDocuments, validatePolicy, type FaultPolicy } from './policy/index.js';
@@ -45,12 +46,41 @@ const TAGS = ['faults'];
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const NAME = /^[A-Za-z0-9_-]{1,63}$/;
 
-/** Policy bodies are validated by the policy core (JSON or YAML); the schemas document. */
+/**
+ * Policy write bodies only: they may be YAML (a string no JSON schema can check), and the policy core
+ * validates both encodings the same way, converting legacy fields and naming the offending one by its
+ * JSON path as the user spelled it. Their schema documents the shape; every other route is validated.
+ */
 const documentOnly = () => () => true;
 
 const Message = Type.Object({ message: Type.String() });
 const PolicyEnvelope = Type.Object({ message: Type.String(), policy: FaultPolicySchema, warnings: Type.Optional(Type.Array(Type.String())) });
 const NameParams = Type.Object({ name: Type.String() });
+
+const InjectedCounter = Type.Object({
+  policy: Type.String({ maxLength: 63 }),
+  rule: Type.Integer({ minimum: 0, maximum: 100_000, description: 'Index of the rule in the policy' }),
+  type: Type.String({ maxLength: 32 }),
+  count: Type.Integer({ minimum: 0, description: 'Cumulative since the executor started' }),
+});
+/** `POST /v1/executors/report`: who the executor is, the policy version it enforces, its counts. */
+export const ExecutorReportBody = Type.Object({
+  executor_id: Type.String({ minLength: 1, maxLength: 128 }),
+  service: Type.String({ maxLength: 253 }),
+  namespace: Type.String({ maxLength: 253 }),
+  policy_version: Type.String({ maxLength: 64 }),
+  counters: Type.Array(InjectedCounter, { maxItems: 10_000 }),
+});
+export type ExecutorReportBody = Static<typeof ExecutorReportBody>;
+// The wire report is the store's report: a change on one side only fails to compile.
+const sameReport: Same<ExecutorReportBody, ExecutorReport> = true;
+void sameReport;
+
+const ActiveIntervalsQuery = Type.Object({
+  service: Type.String({ minLength: 1, maxLength: 253 }),
+  namespace: Type.Optional(Type.String({ maxLength: 253 })),
+  since: Type.Optional(Type.String({ description: 'epoch ms or ISO time; default 24 h ago' })),
+});
 
 function domain<T>(fn: () => Promise<T>): Promise<T> {
   return fn().catch((err: unknown) => {
@@ -78,18 +108,19 @@ function warn(reply: FastifyReply, warnings: string[]): void {
   if (warnings.length) reply.header('warning', warnings.map((w) => `299 vigil "${w.replace(/["\\\r\n]/g, "'")}"`));
 }
 
-function nameParam(req: FastifyRequest): string {
-  const name = (req.params as { name: string }).name;
+function nameParam(req: { params: { name: string } }): string {
+  const name = req.params.name;
   if (!NAME.test(name)) throw notFound(`policy "${name.slice(0, 80)}" not found`);
   return name;
 }
 
-export function registerFaultRoutes(app: FastifyInstance, deps: FaultsHttpDeps): void {
+export function registerFaultRoutes(scope: FastifyInstance, deps: FaultsHttpDeps): void {
+  const app = scope.withTypeProvider<SchemaTypes>();
   const { store, feed } = deps;
 
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: deps.policyBodyLimit }, (_req, body, done) => done(null, body));
 
-  const writeRoute = (summary: string, extra: Record<string, unknown> = {}) => ({
+  const writeRoute = <Extra extends object>(summary: string, extra: Extra) => ({
     bodyLimit: deps.policyBodyLimit,
     validatorCompiler: documentOnly,
     schema: {
@@ -143,7 +174,7 @@ export function registerFaultRoutes(app: FastifyInstance, deps: FaultsHttpDeps):
     { config: { auth: 'policy-read' }, schema: { tags: TAGS, summary: 'One policy (HFI)', params: NameParams, response: { 200: FaultPolicySchema, 404: ErrorSchema } } },
     async (req) => {
       const p = await store.get(nameParam(req));
-      if (!p) throw notFound(`policy "${(req.params as { name: string }).name}" not found`);
+      if (!p) throw notFound(`policy "${req.params.name}" not found`);
       return p;
     },
   );
@@ -180,19 +211,11 @@ export function registerFaultRoutes(app: FastifyInstance, deps: FaultsHttpDeps):
 
   registerStream(app, deps);
 
-  const Counter = Type.Object({ policy: Type.String({ maxLength: 63 }), rule: Type.Integer({ minimum: 0, maximum: 100_000 }), type: Type.String({ maxLength: 32 }), count: Type.Integer({ minimum: 0 }) });
-  const Report = Type.Object({
-    executor_id: Type.String({ minLength: 1, maxLength: 128 }),
-    service: Type.String({ maxLength: 253 }),
-    namespace: Type.String({ maxLength: 253 }),
-    policy_version: Type.String({ maxLength: 64 }),
-    counters: Type.Array(Counter, { maxItems: 10_000 }),
-  });
   app.post(
     '/v1/executors/report',
-    { config: { auth: 'executor' }, schema: { tags: TAGS, summary: 'An executor reports who it is, the policy version it enforces and its injected counts', body: Report } },
+    { config: { auth: 'executor' }, schema: { tags: TAGS, summary: 'An executor reports who it is, the policy version it enforces and its injected counts', body: ExecutorReportBody } },
     async (req) => {
-      await store.report(req.body as ExecutorReport);
+      await store.report(req.body);
       return { ok: true, version: String(await store.version()) };
     },
   );
@@ -212,15 +235,11 @@ export function registerFaultRoutes(app: FastifyInstance, deps: FaultsHttpDeps):
       schema: {
         tags: TAGS,
         summary: 'When policies targeting a service were in force (for the SLO pages)',
-        querystring: Type.Object({
-          service: Type.String({ minLength: 1, maxLength: 253 }),
-          namespace: Type.Optional(Type.String({ maxLength: 253 })),
-          since: Type.Optional(Type.String({ description: 'epoch ms or ISO time; default 24 h ago' })),
-        }),
+        querystring: ActiveIntervalsQuery,
       },
     },
     async (req) => {
-      const q = req.query as { service: string; namespace?: string; since?: string };
+      const q = req.query;
       const now = deps.now();
       const since = q.since === undefined || q.since === '' ? now - 86_400_000 : parseInstant(q.since);
       const namespace = q.namespace === '' ? undefined : q.namespace;

@@ -21,6 +21,7 @@ import { createHttpApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import type { ModuleContext, ReadyState, VigilModule } from './module.js';
 import { badRequest, notFound } from './http/errors.js';
+import { CreateTokenBody, TokenList, TokenParams, WhoAmI, type SchemaTypes } from './schemas.js';
 
 export interface VigilServer {
   app: FastifyInstance;
@@ -215,76 +216,31 @@ function registerPlatformRoutes(app: FastifyInstance, ctx: ModuleContext, readin
 
   registerTokenRoutes(app, ctx);
 
-  app.get(
+  app.withTypeProvider<SchemaTypes>().get(
     '/api/v1/whoami',
-    {
-      config: { auth: 'public' },
-      schema: {
-        tags: ['platform'],
-        summary: "The caller's role",
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              authenticated: { type: 'boolean' },
-              role: { type: 'string', nullable: true },
-              name: { type: 'string', nullable: true },
-              clusterId: { type: 'string', nullable: true },
-              anonymousRead: { type: 'boolean' },
-            },
-          },
-        },
-      },
-    },
+    { config: { auth: 'public' }, schema: { tags: ['platform'], summary: "The caller's role", response: { 200: WhoAmI } } },
     async (req) => ({
-    authenticated: !!req.principal,
-    role: req.principal?.role ?? null,
-    name: req.principal?.name ?? null,
-    clusterId: req.principal?.clusterId ?? null,
-    anonymousRead: anonymousReadAllowed(ctx.config),
+      authenticated: !!req.principal,
+      role: req.principal?.role ?? null,
+      name: req.principal?.name ?? null,
+      clusterId: req.principal?.clusterId ?? null,
+      anonymousRead: anonymousReadAllowed(ctx.config),
     }),
   );
 }
 
-const TokenInfoSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    role: { type: 'string' },
-    clusterId: { type: 'string', nullable: true },
-    createdAt: { type: 'number' },
-    revokedAt: { type: 'number', nullable: true },
-  },
-} as const;
-
-function registerTokenRoutes(app: FastifyInstance, ctx: ModuleContext): void {
+function registerTokenRoutes(scope: FastifyInstance, ctx: ModuleContext): void {
+  const app = scope.withTypeProvider<SchemaTypes>();
   app.get(
     '/api/v1/tokens',
-    { config: { auth: 'admin' }, schema: { tags: ['platform'], summary: 'List tokens (never their secrets)', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: TokenInfoSchema } } } } } },
+    { config: { auth: 'admin' }, schema: { tags: ['platform'], summary: 'List tokens (never their secrets)', response: { 200: TokenList } } },
     async () => ({ tokens: await ctx.tokens.list() }),
   );
   app.post(
     '/api/v1/tokens',
-    {
-      config: { auth: 'admin' },
-      schema: {
-        tags: ['platform'],
-        summary: 'Create a token; the secret is in this response only',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name', 'role'],
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: 200 },
-            role: { type: 'string', enum: ['admin', 'agent', 'viewer'] },
-            clusterId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
-          },
-        },
-      },
-    },
+    { config: { auth: 'admin' }, schema: { tags: ['platform'], summary: 'Create a token; the secret is in this response only', body: CreateTokenBody } },
     async (req, reply) => {
-      const body = req.body as { name: string; role: 'admin' | 'agent' | 'viewer'; clusterId?: string };
+      const body = req.body;
       if (body.role === 'agent' && !body.clusterId) throw badRequest('an agent token must be bound to a cluster', 'clusterId');
       if (body.role !== 'agent' && body.clusterId) throw badRequest('only agent tokens are bound to a cluster', 'clusterId');
       const { token, info } = await ctx.tokens.create(body);
@@ -293,9 +249,9 @@ function registerTokenRoutes(app: FastifyInstance, ctx: ModuleContext): void {
   );
   app.delete(
     '/api/v1/tokens/:id',
-    { config: { auth: 'admin' }, schema: { tags: ['platform'], summary: 'Revoke a token', params: { type: 'object', properties: { id: { type: 'string', maxLength: 32 } } } } },
+    { config: { auth: 'admin' }, schema: { tags: ['platform'], summary: 'Revoke a token', params: TokenParams } },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       if (!(await ctx.tokens.revoke(id))) throw notFound(`no active token ${id}`);
       return reply.code(204).send();
     },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixturesDir } from '../../test/support/env.js';
 import { histogramQuantile, histogramsFromFamily, mergeHistograms } from './histogram.js';
-import { ParseError, parseExposition, parseToFamilies, type MetricFamily } from './parser.js';
+import { ParseError, parseExposition, parseToFamilies, type MetricFamily } from './textparse/index.js';
 
 function family(families: MetricFamily[], name: string): MetricFamily {
   const f = families.find((x) => x.name === name);

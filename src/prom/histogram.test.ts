@@ -11,7 +11,7 @@ import {
   toPerBucket,
   type HistogramBuckets,
 } from './histogram.js';
-import { parseToFamilies } from './parser.js';
+import { parseToFamilies } from './textparse/index.js';
 
 const h = (bounds: number[], counts: number[], sum?: number): HistogramBuckets => (sum === undefined ? { bounds, counts } : { bounds, counts, sum });
 

@@ -20,7 +20,7 @@
  * bound; "+Inf" (also "Inf", case-insensitive) is the overflow bucket.
  */
 import { parseFloatRange, numberScratch } from './number.js';
-import type { MetricFamily } from './parser.js';
+import type { MetricFamily } from './textparse/index.js';
 
 export interface HistogramBuckets {
   /** Finite upper bounds, strictly ascending. */

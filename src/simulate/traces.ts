@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { bucketOf } from '../anomaly/buckets.js';
+import { bucketOf } from '../anomaly/index.js';
 import { Rng as SeededRandom } from './random.js';
 
 export interface TraceGeneratorLog {

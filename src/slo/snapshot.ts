@@ -63,7 +63,22 @@ export interface RouteInfo {
   service_name: string;
   service_port: number;
   tls: boolean;
+  /**
+   * What `vigil routes match` and GET /api/v2/slo/routes/match need to tell which router serves a
+   * URL (agents before these fields send none; the server then says so). The router name carries its
+   * provider (`…@kubernetescrd`), which orders routers of equal priority.
+   */
+  router?: string;
+  rule?: string;
+  syntax?: 'v2' | 'v3';
+  /** Explicit router priority; absent or 0 = the rule's length. */
+  priority?: number;
+  /** Entry points the router listens on; empty = all. */
+  entry_points?: string[];
 }
+
+/** Longest rule an agent ships (longer rules go without, as from an old agent). */
+export const MAX_RULE_LENGTH = 4096;
 
 export interface Snapshot {
   cluster_id: string;
@@ -163,6 +178,11 @@ export const snapshotSchema = {
           service_name: { type: 'string' },
           service_port: { type: 'integer' },
           tls: { type: 'boolean' },
+          router: { type: 'string', minLength: 1, maxLength: 512 },
+          rule: { type: 'string', minLength: 1, maxLength: MAX_RULE_LENGTH },
+          syntax: { type: 'string', enum: ['v2', 'v3'] },
+          priority: { type: 'integer' },
+          entry_points: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 128 } },
         },
       },
     },

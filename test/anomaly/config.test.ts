@@ -1,8 +1,7 @@
 /** config.anomaly → module settings: defaults, Tempo auth, and errors that name the config key. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { resolveAnomalySettings, traceUrl } from '../../src/anomaly/config.js';
-import { anomalyModule } from '../../src/anomaly/module.js';
+import { resolveAnomalySettings, traceUrl, anomalyModule } from '../../src/anomaly/index.js';
 
 const settings = (flags: Record<string, unknown> = {}) => resolveAnomalySettings(loadConfig({ env: {}, flags }));
 

@@ -5,7 +5,7 @@
  * limits, NUL never reaches the database, and invalid summaries are named.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ENDPOINT_LENGTH, MAX_SERVICE_LENGTH, looksLikeId, normalizeEndpoint } from '../../src/anomaly/normalize.js';
+import { MAX_ENDPOINT_LENGTH, MAX_SERVICE_LENGTH, looksLikeId, normalizeEndpoint } from '../../src/anomaly/index.js';
 import { engineUrl } from '../support/env.js';
 import { WED_14_TAIPEI, postJson, spanId, startAnomalyServer, traceId, type AnomalyTestServer } from './helpers.js';
 

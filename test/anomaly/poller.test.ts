@@ -7,10 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryKv } from '../../src/platform/backends/kv/memory.js';
-import { TempoPoller } from '../../src/anomaly/poller.js';
-import { TempoClient } from '../../src/anomaly/tempo.js';
-import { ROOT_SPAN_NOT_YET_RECEIVED } from '../../src/anomaly/tempo.js';
-import type { TraceSummary } from '../../src/anomaly/types.js';
+import { TempoPoller, TempoClient, ROOT_SPAN_NOT_YET_RECEIVED, type TraceSummary } from '../../src/anomaly/index.js';
 import { fixturesDir } from '../support/env.js';
 import { uniqueId } from '../support/backends.js';
 import { kvEngines, scriptedServer, startAnomalyServer, traceId, type AnomalyTestServer, type Recorded } from './helpers.js';
@@ -93,6 +90,22 @@ describe('TempoPoller (unit, in-process KV)', () => {
     expect(ingested).toHaveLength(1);
     expect(ingested[0]).toMatchObject({ service: 'frontend', endpoint: 'GET /cart', durationMs: 120, startMs: (T0s - 30) * 1000 });
     expect(ingested[0].traceId).toHaveLength(32);
+  });
+
+  it('plans whole-second windows: the lookback, hour slices from an older watermark, and no further back than the catch-up bound', async () => {
+    const { poller } = await setup();
+    // a clock between two seconds: the window ends at the last whole second, so it never reaches into the future
+    expect(poller.plan(T0 + 500, null)).toEqual({ windows: [{ start: T0s - 120, end: T0s }] });
+    expect(poller.plan(T0, T0s - 60).windows).toEqual([{ start: T0s - 120, end: T0s }]);
+    expect(poller.plan(T0, T0s - 2.5 * 3600).windows).toEqual([
+      { start: T0s - 9000, end: T0s - 5400 },
+      { start: T0s - 5400, end: T0s - 1800 },
+      { start: T0s - 1800, end: T0s },
+    ]);
+    const gap = poller.plan(T0, T0s - 30 * 3600);
+    expect(gap.skippedFrom).toBe(T0s - 30 * 3600);
+    expect(gap.windows[0].start).toBe(T0s - 24 * 3600);
+    expect(gap.windows.at(-1)).toEqual({ start: T0s - 3600, end: T0s });
   });
 
   it('splits a window Tempo truncated (exactly limit traces) and warns', async () => {

@@ -5,7 +5,7 @@
  * other bucket gets its baseline. Runs on SQLite + in-process KV and PostgreSQL + Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baselineKey, bucketOf } from '../../src/anomaly/buckets.js';
+import { baselineKey, bucketOf } from '../../src/anomaly/index.js';
 import { engineUrl } from '../support/env.js';
 import { summaries, startAnomalyServer, WED_14_TAIPEI, type AnomalyTestServer } from './helpers.js';
 
@@ -37,8 +37,8 @@ for (const c of [
       const b = bucketOf(WED_14_TAIPEI, t.svc.store.rule.timeZone, t.svc.store.rule.weekendDays);
       const poisoned = baselineKey('checkout', 'GET /poisoned', b.hour, b.dayType);
       // A string where the job expects a list of durations.
-      await t.server.ctx.kv.set(`dur:${poisoned}`, 'not a list');
-      await t.server.ctx.kv.sadd('dirtyKeys', poisoned);
+      await t.server.ctx.kv.set(`anomaly:dur:${poisoned}`, 'not a list');
+      await t.server.ctx.kv.sadd('anomaly:dirtyKeys', poisoned);
 
       const r = await t.svc.runBaselineJob();
       expect(r).toMatchObject({ quarantined: 1, remaining: 0, failed: 0 });
@@ -53,7 +53,7 @@ for (const c of [
       expect(ready.checks['anomaly:quarantine'].detail).toContain(poisoned);
 
       // The poisoned bucket's endpoint gets dirty again: the job still finishes, nothing new is counted.
-      await t.server.ctx.kv.sadd('dirtyKeys', poisoned);
+      await t.server.ctx.kv.sadd('anomaly:dirtyKeys', poisoned);
       const again = await t.svc.runBaselineJob();
       expect(again).toMatchObject({ quarantined: 0, remaining: 0, failed: 0 });
       expect(await metric()).toBe(1);

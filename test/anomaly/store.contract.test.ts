@@ -3,9 +3,8 @@
  * (VIGIL_TEST_REDIS_URL), so the embedded default cannot drift from the production engine.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AnomalyStore } from '../../src/anomaly/store.js';
+import { AnomalyStore, type TraceSummary } from '../../src/anomaly/index.js';
 import type { KvStore } from '../../src/platform/backends/kv/types.js';
-import type { TraceSummary } from '../../src/anomaly/types.js';
 import { kvCases } from '../support/backends.js';
 import { WED_14_TAIPEI, traceId } from './helpers.js';
 
@@ -38,8 +37,8 @@ for (const c of kvCases()) {
       const store = new AnomalyStore(kv, { windowSize: 5 });
       const list = Array.from({ length: 8 }, (_, i) => summary(i + 1, { startMs: WED_14_TAIPEI + i * 1000 }));
       expect(await store.ingestMany(list)).toEqual({ ingested: 8, duplicates: 0, invalid: 0 });
-      expect(await kv.listRange(`dur:${KEY}`, 0, -1)).toEqual(['8', '7', '6', '5', '4']);
-      expect(await kv.smembers('dirtyKeys')).toEqual([KEY]);
+      expect(await kv.listRange(`anomaly:dur:${KEY}`, 0, -1)).toEqual(['8', '7', '6', '5', '4']);
+      expect(await kv.smembers('anomaly:dirtyKeys')).toEqual([KEY]);
     });
 
     it('de-duplicates by trace id (case-insensitive) and by span for span-level summaries', async () => {

@@ -1,8 +1,9 @@
 /** The demo fleet's trace generator: OTLP the receiver accepts, a daily pattern, history on first start. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeJsonTraces, summarize } from '../../src/anomaly/otlp.js';
+import { decodeJsonTraces, summarize } from '../../src/anomaly/index.js';
 import { DEMO_ENDPOINTS, SeededRandom, dailyLoad, historyBatches, makeTrace, otlpJson, startTraceGenerator, type TraceGenerator } from '../../src/simulate/traces.js';
 import { startAnomalyServer, type AnomalyTestServer } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const shape = { timeZone: 'Asia/Taipei', weekendDays: [0, 6] };
 
@@ -76,7 +77,8 @@ describe('startTraceGenerator against a server', () => {
     expect(p50(13)).toBeGreaterThan(p50(3) * 1.4);
 
     // live traffic keeps coming
-    for (let i = 0; i < 200 && gen.stats.traces === historyTraces; i++) await new Promise((r) => setTimeout(r, 25));
+    const live = gen;
+    await waitFor('live traces after the history', () => live.stats.traces > historyTraces, 10_000);
     expect(gen.stats.traces).toBeGreaterThan(historyTraces);
 
     // a second start finds baselines and sends no history

@@ -4,8 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryKv } from '../../src/platform/backends/kv/memory.js';
-import { WebhookNotifier, type WebhookPayload } from '../../src/anomaly/webhook.js';
-import type { AnomalyEvent } from '../../src/anomaly/feed.js';
+import { WebhookNotifier, type WebhookPayload, type AnomalyEvent } from '../../src/anomaly/index.js';
 import { kvEngines, postJson, scriptedServer, startAnomalyServer, summaries, traceId, WED_14_TAIPEI, type AnomalyTestServer } from './helpers.js';
 
 const event = (over: Partial<AnomalyEvent> = {}): AnomalyEvent => ({

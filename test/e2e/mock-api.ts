@@ -1,40 +1,27 @@
 /**
- * A deterministic demo fleet answering the dashboard's API contract (web/src/api/types.ts) inside
+ * A deterministic demo fleet answering the dashboard's API contract (the servers' schemas.ts) inside
  * the browser (Playwright request interception). Used to look at, and test, the data-bearing pages
  * before or independently of the server modules; doubles as a worked example of every shape.
  */
 import type { Page, Route } from 'playwright-core';
-import type {
-  AnomaliesResponse,
-  AnomalyCheckRequest,
-  AnomalyCheckResponse,
-  AnomalyEvent,
-  AvailableKey,
-  AvailableResponse,
-  BurnRate,
-  ClustersResponse,
-  DayType,
-  DomainDetailResponse,
-  DomainSLO,
-  DomainsResponse,
-  MeshEdge,
-  MeshHistoryPoint,
-  MeshNode,
-  MeshServiceDetailResponse,
-  MeshTopologyResponse,
-  RouteSLO,
-  SLOHistoryPoint,
-  SLOMetrics,
-  SLOStatus,
-  SLOTarget,
-  TargetsResponse,
-  TimeRange,
-} from '../../web/src/api/types.js';
+import type { AnomaliesResponse, CheckBody as AnomalyCheckRequest, CheckResponse as AnomalyCheckResponse, AnomalyEvent, AvailableKey, AvailableResponse, DayType } from '../../src/anomaly/schemas.js';
+import type { BurnRate, ClustersResponse, DomainDetailResponse, DomainSlo as DomainSLO, DomainsResponse, MeshEdge, MeshHistoryPoint, MeshNode, ServiceDetailResponse as MeshServiceDetailResponse, TopologyResponse as MeshTopologyResponse, RouteSlo as RouteSLO, SloHistoryPoint as SLOHistoryPoint, SloMetrics as SLOMetrics, SloStatus as SLOStatus, SloTarget as SLOTarget, TargetsResponse, TimeRange } from '../../src/slo/server/schemas.js';
 import { seededRandom } from '../../src/simulate/random.js';
 
 const NOW = Math.floor(Date.now() / 60_000) * 60_000;
 const STEP: Record<TimeRange, number> = { '1h': 60, '6h': 300, '1d': 900, '7d': 3600, '30d': 21600 };
 const SPAN: Record<TimeRange, number> = { '1h': 3600, '6h': 21600, '1d': 86400, '7d': 604800, '30d': 2592000 };
+
+/** Envelope and coverage of the SLO reads: the demo fleet has data for the whole range. */
+const envelope = (tr: TimeRange) => ({
+  cluster_id: 'prod-tokyo',
+  time_range: tr,
+  generated_at: NOW,
+  window: { from: NOW - SPAN[tr] * 1000, to: NOW },
+  data_from: NOW - SPAN['30d'] * 1000,
+  covered_seconds: SPAN[tr],
+  status_minimum: { requests: 100, covered_seconds: 600 },
+});
 
 const rng = seededRandom;
 const hash = (s: string) => [...s].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
@@ -122,7 +109,7 @@ function budgetOf(avail: number | null, target: number): number | null {
 }
 
 function metrics(r: RouteSpec, tr: TimeRange, scale = 1): SLOMetrics {
-  if (!r.rps) return { availability: null, p50_latency: null, p95_latency: null, p99_latency: null, rps: 0, total_requests: 0, error_rate: null };
+  if (!r.rps) return { availability: null, p50_latency: null, p95_latency: null, p99_latency: null, rps: 0, total_requests: 0, error_rate: null, covered_seconds: SPAN[tr] };
   const a = Math.min(100, r.avail + (scale - 1) * 0.05);
   return {
     availability: a,
@@ -132,12 +119,14 @@ function metrics(r: RouteSpec, tr: TimeRange, scale = 1): SLOMetrics {
     rps: r.rps,
     total_requests: Math.round(r.rps * SPAN[tr]),
     error_rate: 100 - a,
+    covered_seconds: SPAN[tr],
   };
 }
 
 function aggregate(ms: SLOMetrics[]): SLOMetrics {
   const total = ms.reduce((s, m) => s + m.total_requests, 0);
-  if (!total) return { availability: null, p50_latency: null, p95_latency: null, p99_latency: null, rps: 0, total_requests: 0, error_rate: null };
+  const covered_seconds = Math.max(0, ...ms.map((m) => m.covered_seconds));
+  if (!total) return { availability: null, p50_latency: null, p95_latency: null, p99_latency: null, rps: 0, total_requests: 0, error_rate: null, covered_seconds };
   const w = (f: (m: SLOMetrics) => number | null) => ms.reduce((s, m) => s + (f(m) ?? 0) * m.total_requests, 0) / total;
   const max = (f: (m: SLOMetrics) => number | null) => Math.max(...ms.map((m) => f(m) ?? 0));
   return {
@@ -148,6 +137,7 @@ function aggregate(ms: SLOMetrics[]): SLOMetrics {
     rps: ms.reduce((s, m) => s + m.rps, 0),
     total_requests: total,
     error_rate: w((m) => m.error_rate),
+    covered_seconds,
   };
 }
 
@@ -160,7 +150,7 @@ function history(seed: string, r: RouteSpec, tr: TimeRange, target: number): SLO
   for (let i = 0; i < n; i++) {
     const ts = NOW - (n - i) * step * 1000;
     if (!r.rps) {
-      out.push({ timestamp: ts, availability: null, p95_latency: null, p99_latency: null, rps: 0, error_rate: null, error_budget_remaining: null });
+      out.push({ timestamp: ts, total_requests: 0, availability: null, p95_latency: null, p99_latency: null, rps: 0, error_rate: null, error_budget_remaining: null, covered_seconds: step });
       continue;
     }
     const hour = new Date(ts).getUTCHours();
@@ -172,6 +162,8 @@ function history(seed: string, r: RouteSpec, tr: TimeRange, target: number): SLO
     budget += (rand() - 0.52) * 0.6 - (incident ? 1.5 : 0);
     out.push({
       timestamp: ts,
+      total_requests: Math.round(rps * step),
+      covered_seconds: step,
       availability: Math.max(90, 100 - err),
       p95_latency: p95,
       p99_latency: p95 * (2 + rand()),
@@ -189,7 +181,8 @@ function burnRates(avail: number | null, target: number, seed: string): BurnRate
   const mk = (window: string, threshold: number, severity: 'page' | 'ticket'): BurnRate => {
     const long = base === null ? null : base * (0.8 + rand() * 0.4);
     const short = base === null ? null : base * (0.6 + rand() * 0.9);
-    return { window, long_rate: long, short_rate: short, threshold, firing: long !== null && short !== null && long > threshold && short > threshold, severity };
+    const firing = long !== null && short !== null && long > threshold && short > threshold;
+    return { window, long_rate: long, short_rate: short, long_infinite: false, short_infinite: false, threshold, firing, severity, long_requests: 10_000, long_covered_seconds: 3600, insufficient_data: false };
   };
   return [mk('1h/5m', 14.4, 'page'), mk('6h/30m', 6, 'page'), mk('1d/2h', 3, 'ticket'), mk('3d/6h', 1, 'ticket')];
 }
@@ -226,9 +219,7 @@ export function domainsResponse(tr: TimeRange): DomainsResponse {
   const withTraffic = domains.filter((d) => d.summary.total_requests > 0);
   const total = withTraffic.reduce((s, d) => s + d.summary.total_requests, 0);
   return {
-    cluster_id: 'prod-tokyo',
-    time_range: tr,
-    generated_at: NOW,
+    ...envelope(tr),
     domains,
     summary: {
       total_domains: domains.length,
@@ -236,6 +227,7 @@ export function domainsResponse(tr: TimeRange): DomainsResponse {
       warning_count: domains.filter((d) => d.status === 'warning').length,
       critical_count: domains.filter((d) => d.status === 'critical').length,
       unknown_count: domains.filter((d) => d.status === 'unknown').length,
+      insufficient_data_count: domains.filter((d) => d.status === 'insufficient_data').length,
       avg_availability: total ? withTraffic.reduce((s, d) => s + (d.summary.availability ?? 0) * d.summary.total_requests, 0) / total : null,
       total_rps: domains.reduce((s, d) => s + d.summary.rps, 0),
     },
@@ -252,15 +244,14 @@ export function domainDetail(domain: string, tr: TimeRange): DomainDetailRespons
   });
   const t = targetFor(domain);
   return {
-    cluster_id: 'prod-tokyo',
-    time_range: tr,
-    generated_at: NOW,
+    ...envelope(tr),
     step_seconds: STEP[tr],
     domain,
     tls: d.tls,
     status: s.status,
     summary: s.summary,
-    targets: s.targets,
+    previous: aggregate(s.routes.map((r) => r.previous ?? r.current)),
+    targets: s.targets ?? {},
     error_budget_remaining: s.error_budget_remaining,
     burn_rates: burnRates(s.summary.availability, t.availability_target, domain),
     history: routes[0]?.history ?? [],
@@ -336,16 +327,20 @@ function node([id, rps, p95, err, mtls]: (typeof NODES)[number]): MeshNode {
     status,
     latency_distribution: dist,
     status_codes: codes,
+    covered_seconds: SPAN['1d'],
+    current_rps: rps || null,
+    role: 'service',
+    outbound_rps: EDGES.filter((e) => e[0] === id).reduce((sum, e) => sum + e[2], 0),
   };
 }
 
 function edge([source, target, rps]: (typeof EDGES)[number]): MeshEdge {
   const t = NODES.find((n) => n[0] === target)!;
-  return { source, target, rps, p95_latency: t[2] * 1.05, avg_latency: t[2] * 0.45, error_rate: t[3], mtls_percent: 100 };
+  return { source, target, rps, total_requests: Math.round(rps * SPAN['1d']), p95_latency: t[2] * 1.05, avg_latency: t[2] * 0.45, error_rate: t[3] };
 }
 
 export function meshTopology(tr: TimeRange): MeshTopologyResponse {
-  return { cluster_id: 'prod-tokyo', time_range: tr, generated_at: NOW, nodes: NODES.map(node), edges: EDGES.map(edge) };
+  return { ...envelope(tr), nodes: NODES.map(node), edges: EDGES.map(edge) };
 }
 
 export function meshService(ns: string, name: string, tr: TimeRange): MeshServiceDetailResponse | null {
@@ -363,11 +358,10 @@ export function meshService(ns: string, name: string, tr: TimeRange): MeshServic
   });
   const routes = DOMAINS.flatMap((d) => d.routes.filter((r) => r.ns === ns && r.svc === name).map((r) => ({ domain: d.domain, path_prefix: r.path })));
   return {
-    cluster_id: 'prod-tokyo',
-    time_range: tr,
-    generated_at: NOW,
+    ...envelope(tr),
     step_seconds: step,
     node: n,
+    targets: {},
     history: hist,
     inbound: EDGES.filter((e) => e[1] === n.id).map(edge),
     outbound: EDGES.filter((e) => e[0] === n.id).map(edge),
@@ -434,28 +428,33 @@ export function anomalies(): AnomaliesResponse {
 }
 
 export function check(body: AnomalyCheckRequest): AnomalyCheckResponse {
-  const keys = available().keys.filter((k) => k.service === body.service && k.endpoint === body.endpoint);
+  // Either name of each value, as the server accepts them.
+  const service = body.service ?? body.rootServiceName ?? '';
+  const endpoint = body.endpoint ?? body.rootTraceName ?? '';
+  const durationMs = body.durationMs ?? 0;
+  const keys = available().keys.filter((k) => k.service === service && k.endpoint === endpoint);
   const hour = body.hour ?? 14;
-  const dayType: DayType = body.dayType ?? 'weekday';
+  const dayType: DayType = body.dayType?.toLowerCase() === 'weekend' ? 'weekend' : 'weekday';
   const k = keys.find((x) => x.hour === hour && x.dayType === dayType);
   if (!k) {
-    const explanation = `Cannot determine: no traces have been seen for service "${body.service}" yet. Check that the name matches the traces' service.name (Tempo's rootServiceName), or wait until its traces have been ingested.`;
-    return { isAnomaly: false, cannotDetermine: true, service: body.service, endpoint: body.endpoint, durationMs: body.durationMs, bucket: { hour, dayType }, timeZone: 'Asia/Taipei', baseline: null, baselineSource: null, fallbackLevel: 'none', threshold: null, thresholdDetail: null, explanation, reason: explanation };
+    const explanation = `Cannot determine: no traces have been seen for service "${service}" yet. Check that the name matches the traces' service.name (Tempo's rootServiceName), or wait until its traces have been ingested.`;
+    return { isAnomaly: false, cannotDetermine: true, service, endpoint, durationMs, bucket: { hour, dayType }, timeZone: 'Asia/Taipei', baseline: null, baselineAgeMs: null, baselineSource: null, fallbackLevel: 'none', threshold: null, thresholdDetail: null, explanation, reason: explanation };
   }
   const p95Term = 2 * k.p95;
   const madTerm = k.p50 + 10 * (k.mad ?? 0);
   const threshold = Math.max(p95Term, madTerm);
-  const isAnomaly = body.durationMs > threshold;
-  const explanation = `${body.durationMs} ms is ${isAnomaly ? 'above' : 'within'} ${Math.round(threshold)} ms = max(2.0 × p95 ${Math.round(k.p95)} ms, p50 ${Math.round(k.p50)} ms + 10 × MAD ${Math.round(k.mad ?? 0)} ms), learned from ${k.sampleCount} traces on ${dayType}s ${String(hour).padStart(2, '0')}:00–${String((hour + 1) % 24).padStart(2, '0')}:00 Asia/Taipei${isAnomaly ? `: anomalous (${(body.durationMs / k.p95).toFixed(1)}× the usual p95); look at what ${body.service} ${body.endpoint} was waiting on at that time.` : ': normal for this time.'}`;
+  const isAnomaly = durationMs > threshold;
+  const explanation = `${durationMs} ms is ${isAnomaly ? 'above' : 'within'} ${Math.round(threshold)} ms = max(2.0 × p95 ${Math.round(k.p95)} ms, p50 ${Math.round(k.p50)} ms + 10 × MAD ${Math.round(k.mad ?? 0)} ms), learned from ${k.sampleCount} traces on ${dayType}s ${String(hour).padStart(2, '0')}:00–${String((hour + 1) % 24).padStart(2, '0')}:00 Asia/Taipei${isAnomaly ? `: anomalous (${(durationMs / k.p95).toFixed(1)}× the usual p95); look at what ${service} ${endpoint} was waiting on at that time.` : ': normal for this time.'}`;
   return {
     isAnomaly,
-    service: body.service,
-    endpoint: body.endpoint,
-    durationMs: body.durationMs,
+    service,
+    endpoint,
+    durationMs,
     bucket: { hour, dayType },
     timeZone: 'Asia/Taipei',
     baseline: { p50: k.p50, p95: k.p95, mad: k.mad ?? 0, sampleCount: k.sampleCount, updatedAt: k.updatedAt ?? NOW },
-    baselineSource: `${body.service}|${body.endpoint}|${hour}|${dayType}`,
+    baselineAgeMs: NOW - k.updatedAt,
+    baselineSource: `${service}|${endpoint}|${hour}|${dayType}`,
     fallbackLevel: 'exact',
     threshold,
     thresholdDetail: { factor: 2, k: 10, p95Term, madTerm, madUsed: k.mad ?? 0, madFloorMs: 1, madFloorApplied: false },
@@ -469,51 +468,76 @@ export function check(body: AnomalyCheckRequest): AnomalyCheckResponse {
 const json = (route: Route, status: number, body: unknown) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
 const notFound = (route: Route, message: string) => json(route, 404, { error: 'not_found', message });
 
+export interface MockApiOptions {
+  /** A fresh server: no cluster, no domain, no baseline. */
+  empty?: boolean;
+  /**
+   * Called as each request arrives; the answer waits for the promise it returns (a slow server, or
+   * one held until the test says so). A request the page gave up on meanwhile is left unanswered.
+   */
+  answerWhen?: (url: URL) => Promise<void> | undefined;
+}
+
 /** Answer the SLO and anomaly routes with the demo fleet; everything else goes to the real server. */
-export async function installMockApi(page: Page, opts: { empty?: boolean } = {}): Promise<void> {
+export async function installMockApi(page: Page, opts: MockApiOptions = {}): Promise<void> {
   await page.route(
     (url) => /^\/(api\/v2\/slo|v1\/(available|baseline|anomaly)|api\/v1\/anomalies)/.test(url.pathname),
     async (route) => {
-      const req = route.request();
-      const url = new URL(req.url());
-      const p = url.pathname;
-      const tr = (url.searchParams.get('time_range') ?? '1d') as TimeRange;
-      if (opts.empty) {
-        if (p === '/api/v2/slo/clusters') return json(route, 200, { clusters: [] } satisfies ClustersResponse);
-        if (p === '/api/v2/slo/domains') return json(route, 200, { ...domainsResponse(tr), cluster_id: null, domains: [], summary: { total_domains: 0, healthy_count: 0, warning_count: 0, critical_count: 0, unknown_count: 0, avg_availability: null, total_rps: 0 } });
-        if (p === '/api/v2/slo/mesh/topology') return json(route, 200, { cluster_id: null, time_range: tr, generated_at: NOW, nodes: [], edges: [] });
-        if (p === '/v1/available') return json(route, 200, { keys: [] });
-        if (p === '/api/v1/anomalies') return json(route, 200, { anomalies: [] });
-      }
-      if (p === '/api/v2/slo/clusters')
-        return json(route, 200, { clusters: [{ cluster_id: 'prod-tokyo', last_seen: Date.now() - 12_000 }, { cluster_id: 'staging', last_seen: Date.now() - 3_600_000 }] } satisfies ClustersResponse);
-      if (p === '/api/v2/slo/domains') return json(route, 200, domainsResponse(tr));
-      let m = /^\/api\/v2\/slo\/domains\/([^/]+)$/.exec(p);
-      if (m) {
-        const d = domainDetail(decodeURIComponent(m[1]), tr);
-        return d ? json(route, 200, d) : notFound(route, `no domain ${decodeURIComponent(m[1])} in cluster prod-tokyo`);
-      }
-      if (p === '/api/v2/slo/targets') {
-        if (req.method() === 'PUT') {
-          const auth = req.headers()['authorization'];
-          if (!auth) return json(route, 401, { error: 'unauthorized', message: 'this route needs a bearer token with role admin' });
-          const body = req.postDataJSON() as { targets: SLOTarget[]; remove?: SLOTarget[] };
-          const same = (a: SLOTarget, b: { scope: string; key: string; window: string }) => a.scope === b.scope && a.key === b.key && a.window === b.window;
-          targets = targets.filter((t) => !(body.remove ?? []).some((r) => same(t, r)) && !body.targets.some((n) => same(t, n)));
-          targets.push(...body.targets.map((t) => ({ ...t, updated_at: Date.now(), updated_by: 'admin' })));
+      const held = opts.answerWhen?.(new URL(route.request().url()));
+      if (held) {
+        await held;
+        try {
+          await answer(route, opts);
+        } catch (err) {
+          // The page aborted the request while it was held: nobody is left to answer.
+          if (!/aborted|already handled|closed/i.test((err as Error).message)) throw err;
         }
-        return json(route, 200, { cluster_id: 'prod-tokyo', targets, defaults: DEFAULT_TARGET } satisfies TargetsResponse);
+        return;
       }
-      if (p === '/api/v2/slo/mesh/topology') return json(route, 200, meshTopology(tr));
-      m = /^\/api\/v2\/slo\/mesh\/services\/([^/]+)\/([^/]+)$/.exec(p);
-      if (m) {
-        const s = meshService(decodeURIComponent(m[1]), decodeURIComponent(m[2]), tr);
-        return s ? json(route, 200, s) : notFound(route, `no service ${m[1]}/${m[2]}`);
-      }
-      if (p === '/v1/available') return json(route, 200, available());
-      if (p === '/api/v1/anomalies') return json(route, 200, anomalies());
-      if (p === '/v1/anomaly/check' && req.method() === 'POST') return json(route, 200, check(req.postDataJSON() as AnomalyCheckRequest));
-      return route.continue();
+      await answer(route, opts);
     },
   );
+}
+
+async function answer(route: Route, opts: MockApiOptions): Promise<void> {
+  const req = route.request();
+  const url = new URL(req.url());
+  const p = url.pathname;
+  const tr = (url.searchParams.get('time_range') ?? '1d') as TimeRange;
+  if (opts.empty) {
+    if (p === '/api/v2/slo/clusters') return json(route, 200, { clusters: [] } satisfies ClustersResponse);
+    if (p === '/api/v2/slo/domains') return json(route, 200, { ...domainsResponse(tr), cluster_id: null, domains: [], summary: { total_domains: 0, healthy_count: 0, warning_count: 0, critical_count: 0, unknown_count: 0, avg_availability: null, total_rps: 0 } });
+    if (p === '/api/v2/slo/mesh/topology') return json(route, 200, { cluster_id: null, time_range: tr, generated_at: NOW, nodes: [], edges: [] });
+    if (p === '/v1/available') return json(route, 200, { keys: [] });
+    if (p === '/api/v1/anomalies') return json(route, 200, { anomalies: [] });
+  }
+  if (p === '/api/v2/slo/clusters')
+    return json(route, 200, { clusters: [{ cluster_id: 'prod-tokyo', last_seen: Date.now() - 12_000, first_seen: NOW - SPAN['30d'] * 1000 }, { cluster_id: 'staging', last_seen: Date.now() - 3_600_000, first_seen: NOW - SPAN['7d'] * 1000 }] } satisfies ClustersResponse);
+  if (p === '/api/v2/slo/domains') return json(route, 200, domainsResponse(tr));
+  let m = /^\/api\/v2\/slo\/domains\/([^/]+)$/.exec(p);
+  if (m) {
+    const d = domainDetail(decodeURIComponent(m[1]), tr);
+    return d ? json(route, 200, d) : notFound(route, `no domain ${decodeURIComponent(m[1])} in cluster prod-tokyo`);
+  }
+  if (p === '/api/v2/slo/targets') {
+    if (req.method() === 'PUT') {
+      const auth = req.headers()['authorization'];
+      if (!auth) return json(route, 401, { error: 'unauthorized', message: 'this route needs a bearer token with role admin' });
+      const body = req.postDataJSON() as { targets: SLOTarget[]; remove?: SLOTarget[] };
+      const same = (a: SLOTarget, b: { scope: string; key: string; window: string }) => a.scope === b.scope && a.key === b.key && a.window === b.window;
+      targets = targets.filter((t) => !(body.remove ?? []).some((r) => same(t, r)) && !body.targets.some((n) => same(t, n)));
+      targets.push(...body.targets.map((t) => ({ ...t, updated_at: Date.now(), updated_by: 'admin' })));
+    }
+    return json(route, 200, { cluster_id: 'prod-tokyo', targets, defaults: DEFAULT_TARGET } satisfies TargetsResponse);
+  }
+  if (p === '/api/v2/slo/mesh/topology') return json(route, 200, meshTopology(tr));
+  m = /^\/api\/v2\/slo\/mesh\/services\/([^/]+)\/([^/]+)$/.exec(p);
+  if (m) {
+    const s = meshService(decodeURIComponent(m[1]), decodeURIComponent(m[2]), tr);
+    return s ? json(route, 200, s) : notFound(route, `no service ${m[1]}/${m[2]}`);
+  }
+  if (p === '/v1/available') return json(route, 200, available());
+  if (p === '/api/v1/anomalies') return json(route, 200, anomalies());
+  if (p === '/v1/anomaly/check' && req.method() === 'POST') return json(route, 200, check(req.postDataJSON() as AnomalyCheckRequest));
+  return route.continue();
 }

@@ -45,6 +45,17 @@ describe('vigil executor (command)', () => {
     expect(r.stderr).toContain('--listen nonsense');
   }, 120_000);
 
+  it('refuses a --workers that is neither a positive integer nor auto, naming the flag', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'executor', '--workers', '0', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 90_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--workers 0: expected a positive integer or auto');
+  }, 120_000);
+
   it('accepts --control-plane-addr as HFI\'s spelling of --server (and validates it the same way)', () => {
     const bad = spawnSync(process.execPath, ['--import', 'tsx', main, 'executor', '--control-plane-addr', 'ftp://x', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
       cwd: repoRoot,

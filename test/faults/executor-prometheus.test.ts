@@ -46,7 +46,7 @@ async function injectSome(aborts: number, delays: number) {
   for (let i = 0; i < aborts; i++) expect((await request(ex.url + '/')).status).toBe(503);
   for (let i = 0; i < delays; i++) {
     const held = request(ex.url + '/slow');
-    await until(async () => (await ex.metrics.active.get()).values[0]?.value === 1, 'the delay');
+    await until(async () => ex.metrics.activeFaults() === 1, 'the delay');
     clock.advance(300);
     expect((await held).status).toBe(200);
   }

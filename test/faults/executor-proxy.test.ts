@@ -162,7 +162,7 @@ describe('executor proxy: faults', () => {
     const clock = new FakeClock();
     const { up, ex } = await setup({ clock, policies: [policy('delay-policy', { delay: { fixed_delay_ms: 1000 } })] });
     const answer = request(ex.url + '/slow');
-    await until(async () => (await ex.metrics.active.get()).values[0]?.value === 1, 'the request to be held');
+    await until(async () => ex.metrics.activeFaults() === 1, 'the request to be held');
     // counted when it happens, not when it ends
     expect(await metricValue(ex, 'wasmcustom_hfi_faults_delays_total')).toBe(1);
     clock.advance(999);
@@ -182,9 +182,9 @@ describe('executor proxy: faults', () => {
     const { up, ex } = await setup({ clock, policies: [policy('delay-policy', { delay: { fixed_delay_ms: 5000 } }, { path: { exact: '/slow' } })] });
     const req = http.get(ex.url + '/slow', { agent: false });
     req.on('error', () => {});
-    await until(async () => (await ex.metrics.active.get()).values[0]?.value === 1, 'the request to be held');
+    await until(async () => ex.metrics.activeFaults() === 1, 'the request to be held');
     req.destroy();
-    await until(async () => (await ex.metrics.active.get()).values[0]?.value === 0, 'the held request to be released');
+    await until(async () => ex.metrics.activeFaults() === 0, 'the held request to be released');
     clock.advance(10_000);
     // a later request goes through, so anything the cancelled one had sent would be there by now
     expect((await request(ex.url + '/after')).status).toBe(200);
@@ -196,7 +196,7 @@ describe('executor proxy: faults', () => {
     const { up, ex } = await setup({ clock, policies: [policy('both', { delay: { fixed_delay_ms: 200 }, abort: { httpStatus: 500 } })] });
     let done = false;
     const answer = request(ex.url + '/').finally(() => (done = true));
-    await until(async () => (await ex.metrics.active.get()).values[0]?.value === 1, 'the request to be held');
+    await until(async () => ex.metrics.activeFaults() === 1, 'the request to be held');
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);
     clock.advance(200);
@@ -211,7 +211,7 @@ describe('executor proxy: faults', () => {
     const { ex } = await setup({ clock, policies: [policy('late', { start_delay_ms: 500, abort: { httpStatus: 503 } })] });
     let done = false;
     const answer = request(ex.url + '/').finally(() => (done = true));
-    await until(async () => (await ex.metrics.active.get()).values[0]?.value === 1, 'the request to be held');
+    await until(async () => ex.metrics.activeFaults() === 1, 'the request to be held');
     clock.advance(499);
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);
@@ -260,7 +260,7 @@ describe('executor proxy: faults', () => {
     const clock = new FakeClock();
     const { up, ex } = await setup({ clock, maxActiveFaults: 1, policies: [policy('delay', { delay: { fixed_delay_ms: 1000 } })] });
     const first = request(ex.url + '/one');
-    await until(async () => (await ex.metrics.active.get()).values[0]?.value === 1, 'the first request to be held');
+    await until(async () => ex.metrics.activeFaults() === 1, 'the first request to be held');
     expect((await request(ex.url + '/two')).status).toBe(200);
     expect(up.seen.map((s) => s.url)).toEqual(['/two']);
     expect(await metricValue(ex, 'vigil_faults_overflow_total')).toBe(1);
@@ -274,7 +274,7 @@ describe('executor proxy: faults', () => {
     (capped.spec as Record<string, unknown>).max_active_faults = 1;
     const { up, ex } = await setup({ clock, policies: [capped] });
     const first = request(ex.url + '/one');
-    await until(async () => (await ex.metrics.active.get()).values[0]?.value === 1, 'the first request to be held');
+    await until(async () => ex.metrics.activeFaults() === 1, 'the first request to be held');
     expect((await request(ex.url + '/two')).status).toBe(200);
     expect(up.seen.map((s) => s.url)).toEqual(['/two']);
     expect(await metricValue(ex, 'vigil_faults_overflow_total')).toBe(1);
@@ -302,6 +302,14 @@ describe('executor proxy: faults', () => {
     const a = await request(on.ex.url + '/', { headers: { 'x-envoy-fault-abort-request': '418' } });
     expect(a.status).toBe(418);
     expect(a.headers['x-fault-injected']).toBe('abort');
+  });
+
+  it('matches a rule on a request header, whatever case the client wrote its name in', async () => {
+    const { up, ex } = await setup({ policies: [policy('testers', { abort: { httpStatus: 503 } }, { path: { prefix: '/' }, headers: [{ name: 'x-user-id', exact: 'tester' }] })] });
+    expect((await request(ex.url + '/a', { headers: { 'X-User-Id': 'tester' } })).status).toBe(503);
+    expect((await request(ex.url + '/b', { headers: { 'x-user-id': 'someone-else' } })).status).toBe(200);
+    expect((await request(ex.url + '/c')).status).toBe(200);
+    expect(up.seen.map((s) => s.url)).toEqual(['/b', '/c']);
   });
 
   it('drains in-flight requests on stop and refuses new connections', async () => {

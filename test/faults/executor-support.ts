@@ -17,10 +17,33 @@ export class FakeClock implements Clock {
     return this.t;
   }
 
+  private watchers: { match: (ms: number) => boolean; resolve: () => void }[] = [];
+
   after(ms: number, fn: () => void): Timer {
     const entry = { at: this.t + Math.max(0, ms), fn, live: true };
     this.timers.push(entry);
+    const hit = this.watchers.filter((w) => w.match(ms));
+    this.watchers = this.watchers.filter((w) => !hit.includes(w));
+    for (const w of hit) w.resolve();
     return { cancel: () => void (entry.live = false) };
+  }
+
+  /** Resolves when code under test next schedules a timer whose duration `match` accepts; rejects after `timeoutMs` of real time. */
+  scheduled(match: (ms: number) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timeout = setTimeout(() => {
+        this.watchers = this.watchers.filter((w) => w !== watcher);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      const watcher = {
+        match,
+        resolve: () => {
+          clearTimeout(timeout);
+          resolve();
+        },
+      };
+      this.watchers.push(watcher);
+    });
   }
 
   /** Live timers not yet due. */
@@ -50,7 +73,7 @@ export async function until<T>(check: () => T | Promise<T>, what: string, ms = 1
     const v = await check();
     if (v) return v as NonNullable<Awaited<T>>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 10)); // the poll interval of this deadline-bounded wait
   }
 }
 

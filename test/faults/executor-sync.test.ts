@@ -82,8 +82,10 @@ describe('executor policy sync', () => {
     expect(r.body.policies.seconds_since_sync).toBeGreaterThanOrEqual(120);
     // many failed attempts later (each backoff capped at 1 s of clock time) it still tries
     for (let i = 0; i < 20; i++) {
+      // Backoffs are capped at 1 s; the reporter's (5 s) and the stream watchdog's (90 s) timers are longer.
+      const retry = clock.scheduled((ms) => ms <= 1000, `reconnection attempt ${i + 1} to fail and schedule the next`);
       clock.advance(1000);
-      await new Promise((r) => setTimeout(r, 5));
+      await retry;
     }
     const connectionsBefore = cp.connections;
     cp.policies = [];

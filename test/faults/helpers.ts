@@ -163,6 +163,6 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // the poll interval of this deadline-bounded wait
   }
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { allModules } from '../../src/modules.js';
 import type { VigilModule } from '../../src/platform/module.js';
-import { fleetSnapshot } from '../../src/slo/server/fixtures.js';
+import { fleetSnapshot } from '../support/slo-fixtures.js';
 import { sqlCases } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
@@ -78,6 +78,7 @@ function examples(seq: () => number): Record<string, () => Partial<Request>> {
     'GET /api/v2/slo/domains/{domain}': () => ({ params: { domain }, query: { cluster_id: 'alpha', time_range: '1d' } }),
     'GET /api/v2/slo/mesh/services/{namespace}/{name}': () => ({ params: { namespace: service.namespace, name: service.name }, query: { cluster_id: 'alpha', time_range: '1d' } }),
     'GET /api/v2/slo/status-history': () => ({ query: { cluster_id: 'alpha', limit: '10', since: '0' } }),
+    'GET /api/v2/slo/routes/match': () => ({ query: { cluster_id: 'alpha', host: domain, path: '/' } }),
     'POST /v1/anomaly/check': () => ({ body: { service: 'checkout', endpoint: 'POST /checkout', durationMs: 12, timestampMs: now } }),
     'GET /v1/baseline': () => ({ query: { service: 'checkout', endpoint: 'POST /checkout', hour: '*', dayType: '*' } }),
     'POST /api/v1/anomaly/summaries': () => ({

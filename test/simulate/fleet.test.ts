@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseExposition, parseToFamilies, getLabel } from '../../src/prom/parser.js';
+import { parseExposition, parseToFamilies, getLabel } from '../../src/prom/textparse/index.js';
 import { routeMappingsFromYaml } from '../../src/traefik/index.js';
 import { FleetEngine } from '../../src/simulate/engine.js';
 import { renderLinkerd, renderTraefik } from '../../src/simulate/render.js';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { sloModule } from '../../src/slo/module.js';
-import { fleetSnapshot } from '../../src/slo/server/fixtures.js';
+import { fleetSnapshot } from '../support/slo-fixtures.js';
 import type { JobSpec } from '../../src/platform/scheduler.js';
 import { sqlCases } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';

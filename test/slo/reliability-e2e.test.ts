@@ -14,6 +14,7 @@ import { startAgent } from '../../src/slo/agent/index.js';
 import { startDemoFleet, type DemoFleet, type FleetTruth } from '../../src/simulate/index.js';
 import { sqlCases, uniqueId } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const log = pino({ level: 'silent' });
@@ -91,13 +92,9 @@ for (const c of sqlCases()) {
       const truth = delta(from, fleet.truth());
 
       // The server's own rollup job catches up.
-      const deadline = Date.now() + 30_000;
       const unrolled = async () =>
         Number(((await server.server.ctx.sql.db.selectFrom('slo_snapshots').select((eb) => eb.fn.countAll().as('n')).where('rolled', '=', 0).executeTakeFirst()) as { n: number }).n);
-      while ((await unrolled()) > 0) {
-        if (Date.now() > deadline) throw new Error('rollup did not catch up');
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await waitFor('the rollup job to catch up', async () => (await unrolled()) === 0, 30_000);
 
       const get = async (p: string) => {
         const r = await fetch(server.url + p, { headers: { authorization: `Bearer ${server.adminToken}` } });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { histDistribution, histogramQuantile, mergeHist } from '../../src/slo/math/histogram.js';
 import { fromPerBucket, histogramQuantile as promQuantile } from '../../src/prom/histogram.js';
-import { rng } from '../../src/slo/server/fixtures.js';
+import { rng } from '../support/slo-fixtures.js';
 import {
   burnRate,
   burnRates,

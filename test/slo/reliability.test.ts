@@ -14,11 +14,12 @@ import { sloModule } from '../../src/slo/module.js';
 import { SloRepository } from '../../src/slo/server/repository.js';
 import { DEFAULT_TARGET, SloQueries } from '../../src/slo/server/query.js';
 import { sloMigrations } from '../../src/slo/server/tables.js';
-import { fleetSnapshot, snapshotTotals } from '../../src/slo/server/fixtures.js';
+import { fleetSnapshot, snapshotTotals } from '../support/slo-fixtures.js';
 import { DAY, HOUR, MINUTE, floorTo, type TimeRange } from '../../src/slo/math/time.js';
 import type { Snapshot } from '../../src/slo/snapshot.js';
 import { sqlCases, uniqueId } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -257,13 +258,7 @@ for (const c of sqlCases()) {
         }
       }
       const sql = servers[1].server.ctx.sql;
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const left = await count(sql, 'slo_snapshots', ['rolled', '=', 0]);
-        if (left === 0) break;
-        if (Date.now() > deadline) throw new Error(`${left} snapshots never rolled up`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await waitFor('the rollup job to roll up every snapshot', async () => (await count(sql, 'slo_snapshots', ['rolled', '=', 0])) === 0, 30_000);
       const want = sent.reduce((a, s) => a + snapshotTotals(s).ingress, 0);
       const sum = Number(((await sql.db.selectFrom('slo_ingress_hourly').select((eb) => eb.fn.sum('requests').as('n')).where('cluster_id', '=', 'live').executeTakeFirst()) as { n: number }).n);
       expect(sum).toBe(want);

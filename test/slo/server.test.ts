@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { sloModule, type SloServices } from '../../src/slo/module.js';
 import { SloRepository } from '../../src/slo/server/repository.js';
-import { fleetSnapshot, snapshotTotals } from '../../src/slo/server/fixtures.js';
+import { fleetSnapshot, snapshotTotals } from '../support/slo-fixtures.js';
 import { SloQueries, DEFAULT_TARGET } from '../../src/slo/server/query.js';
 import type { Snapshot } from '../../src/slo/snapshot.js';
 import { sqlCases } from '../support/backends.js';
@@ -68,7 +68,7 @@ for (const c of sqlCases()) {
     it('before any snapshot, reads without cluster_id are 400 naming cluster_id', async () => {
       const r = await call('/api/v2/slo/domains');
       expect(r.status).toBe(400);
-      expect(r.body.field).toBe('cluster_id');
+      expect(r.body).toEqual({ error: 'bad_request', message: 'cluster_id is required: no cluster has shipped a snapshot yet', field: 'cluster_id' });
       expect((await call('/api/v2/slo/clusters')).body).toEqual({ clusters: [] });
     });
 
@@ -148,9 +148,9 @@ for (const c of sqlCases()) {
       const r = await call('/api/v2/slo/domains');
       expect(r.status).toBe(400);
       expect(r.body.field).toBe('cluster_id');
-      expect(r.body.message).toMatch(/alpha, beta/);
+      expect(r.body).toEqual({ error: 'bad_request', message: 'cluster_id is required when several clusters report (alpha, beta)', field: 'cluster_id' });
       expect((await call('/api/v2/slo/domains?cluster_id=beta')).status).toBe(200);
-      expect((await call('/api/v2/slo/domains?cluster_id=nope')).status).toBe(404);
+      expect(await call('/api/v2/slo/domains?cluster_id=nope')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'cluster nope has not shipped any snapshot' } });
       const ids = (await call('/api/v2/slo/clusters')).body.clusters.map((x: Json) => x.cluster_id).sort();
       expect(ids).toEqual(['alpha', 'beta']);
     });
@@ -223,7 +223,8 @@ for (const c of sqlCases()) {
         expect(withTraffic.at(-1).error_budget_remaining, range).toEqual(expect.any(Number));
       }
       const nf = await call('/api/v2/slo/domains/nope.example.com?cluster_id=alpha');
-      expect(nf.status).toBe(404);
+      expect(nf).toMatchObject({ status: 404, body: { error: 'not_found', message: 'cluster alpha has no domain nope.example.com' } });
+      expect(nf.body.field).toBeUndefined();
     });
 
     it('mesh topology and service detail', async () => {
@@ -246,7 +247,7 @@ for (const c of sqlCases()) {
       expect(d.body.inbound.every((e: Json) => e.target === 'ns0/svc0')).toBe(true);
       expect(d.body.outbound.every((e: Json) => e.source === 'ns0/svc0')).toBe(true);
       expect(d.body.routes).toEqual(expect.arrayContaining([{ domain: 'd0.example.com', path_prefix: '/' }]));
-      expect((await call('/api/v2/slo/mesh/services/ns0/nope?cluster_id=alpha')).status).toBe(404);
+      expect(await call('/api/v2/slo/mesh/services/ns0/nope?cluster_id=alpha')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'cluster alpha has no mesh service ns0/nope' } });
     });
 
     it('unmapped ingress keeps its service name; a route without a host falls back to its service name', async () => {

@@ -3,14 +3,14 @@
  * edge labels only on hover, the ingress drawn as a source of its outbound traffic.
  */
 import { describe, expect, it } from 'vitest';
-import type { MeshEdge, MeshNode } from '../../web/src/api/types.js';
+import type { MeshEdge, MeshNode } from '../../src/slo/server/schemas.js';
 import { graphOption, meshLayout, type GraphPalette } from '../../web/src/meshGraph.js';
 
 const node = (id: string, rps: number, extra: Partial<MeshNode> = {}): MeshNode => {
   const [namespace, name] = id.split('/');
-  return { id, namespace, name, rps, total_requests: rps * 60, p50_latency: 5, p95_latency: 9, p99_latency: 10, error_rate: 0, mtls_percent: 100, status: 'healthy', latency_distribution: [], status_codes: [], role: 'service', ...extra };
+  return { id, namespace, name, rps, total_requests: rps * 60, p50_latency: 5, p95_latency: 9, p99_latency: 10, error_rate: 0, mtls_percent: 100, status: 'healthy', latency_distribution: [], status_codes: [], covered_seconds: 60, current_rps: rps, role: 'service', outbound_rps: 0, ...extra };
 };
-const edge = (source: string, target: string, rps: number): MeshEdge => ({ source, target, rps, p95_latency: 9, avg_latency: 5, error_rate: 0 });
+const edge = (source: string, target: string, rps: number): MeshEdge => ({ source, target, rps, total_requests: rps * 60, p95_latency: 9, avg_latency: 5, error_rate: 0 });
 
 const palette = { accent: '#3b6cf6', panel: '#fff', text: '#111', muted: '#777', border: '#ddd', healthy: '#1e9e5a', warning: '#d48806', critical: '#d93a3a', unknown: '#9aa3b2' } satisfies GraphPalette;
 

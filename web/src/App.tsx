@@ -4,7 +4,7 @@ import { ClusterSelect } from './components/ClusterSelect';
 import { SignInDialog } from './components/SignInDialog';
 import { Loading } from './components/states';
 import { Icon } from './components/ui';
-import { Link, matchPath, useHref, useRouter } from './router';
+import { decodeParam, Link, Redirect, Route, Switch, useHref, usePath } from './router';
 import { useTheme } from './theme';
 
 const DomainsPage = lazy(() => import('./pages/DomainsPage'));
@@ -42,28 +42,43 @@ const NAV: { section: string; items: NavItem[] }[] = [
   },
 ];
 
-function Redirect({ to }: { to: string }) {
-  const { navigate } = useRouter();
+/** The home page is the SLO domains page (with the sticky parameters of the address). */
+function Home() {
   const href = useHref();
-  useEffect(() => navigate(href(to), { replace: true }), [navigate, href, to]);
-  return null;
+  return <Redirect to={href('/slo/domains')} replace />;
+}
+
+/** A page whose route parameters are malformed does not exist. */
+function withParams(params: Record<string, string | undefined>, names: string[], page: (p: Record<string, string>) => ReactNode): ReactNode {
+  const decoded: Record<string, string> = {};
+  for (const n of names) {
+    const v = decodeParam(params[n]);
+    if (v === null) return <NotFound />;
+    decoded[n] = v;
+  }
+  return page(decoded);
 }
 
 function Routes() {
-  const { location } = useRouter();
-  const path = location.path;
-  let m: Record<string, string> | null;
-  if (path === '/' || path === '/slo' || path === '/index.html') return <Redirect to="/slo/domains" />;
-  if (matchPath('/slo/domains', path)) return <DomainsPage />;
-  if ((m = matchPath('/slo/domains/:domain', path))) return <DomainDetailPage key={m.domain} domain={m.domain} />;
-  if (matchPath('/slo/mesh', path)) return <MeshPage />;
-  if ((m = matchPath('/slo/mesh/:namespace/:name', path))) return <ServiceDetailPage key={`${m.namespace}/${m.name}`} namespace={m.namespace} name={m.name} />;
-  if (matchPath('/anomalies', path)) return <AnomaliesPage />;
-  if (matchPath('/faults', path)) return <FaultsPage />;
-  if (matchPath('/batches', path)) return <BatchesPage />;
-  if ((m = matchPath('/batches/:id', path))) return <BatchDetailPage key={m.id} id={m.id} />;
-  if ((m = matchPath('/batches/:id/files/:fileId', path))) return <LogViewer key={`${m.id}/${m.fileId}`} id={m.id} fileId={m.fileId} />;
-  return <NotFound />;
+  return (
+    <Switch>
+      <Route path="/" component={Home} />
+      <Route path="/slo" component={Home} />
+      <Route path="/index.html" component={Home} />
+      <Route path="/slo/domains" component={DomainsPage} />
+      <Route path="/slo/domains/:domain">{(p) => withParams(p, ['domain'], (m) => <DomainDetailPage key={m.domain} domain={m.domain} />)}</Route>
+      <Route path="/slo/mesh" component={MeshPage} />
+      <Route path="/slo/mesh/:namespace/:name">
+        {(p) => withParams(p, ['namespace', 'name'], (m) => <ServiceDetailPage key={`${m.namespace}/${m.name}`} namespace={m.namespace} name={m.name} />)}
+      </Route>
+      <Route path="/anomalies" component={AnomaliesPage} />
+      <Route path="/faults" component={FaultsPage} />
+      <Route path="/batches" component={BatchesPage} />
+      <Route path="/batches/:id">{(p) => withParams(p, ['id'], (m) => <BatchDetailPage key={m.id} id={m.id} />)}</Route>
+      <Route path="/batches/:id/files/:fileId">{(p) => withParams(p, ['id', 'fileId'], (m) => <LogViewer key={`${m.id}/${m.fileId}`} id={m.id} fileId={m.fileId} />)}</Route>
+      <Route component={NotFound} />
+    </Switch>
+  );
 }
 
 function NotFound() {
@@ -174,7 +189,7 @@ function Header({ menuOpen, onMenu }: { menuOpen: boolean; onMenu: () => void })
 }
 
 function Sidebar({ open }: { open: boolean }) {
-  const { location } = useRouter();
+  const path = usePath();
   const href = useHref();
   return (
     <nav id="main-nav" className={`sidebar ${open ? 'open' : ''}`} aria-label="Main">
@@ -182,7 +197,7 @@ function Sidebar({ open }: { open: boolean }) {
         <div key={s.section} className="nav-section">
           <div className="nav-title">{s.section}</div>
           {s.items.map((i) => {
-            const active = location.path === i.to || location.path.startsWith(`${i.to}/`);
+            const active = path === i.to || path.startsWith(`${i.to}/`);
             return (
               <Link key={i.to} to={href(i.to)} className={`nav-item ${active ? 'active' : ''}`} aria-current={active ? 'page' : undefined}>
                 <Icon name={i.icon} />
@@ -206,10 +221,10 @@ function Sidebar({ open }: { open: boolean }) {
 }
 
 export function App() {
-  const { location } = useRouter();
+  const path = usePath();
   const [menuOpen, setMenuOpen] = useState(false);
   // A chosen page closes the drawer; so does Escape.
-  useEffect(() => setMenuOpen(false), [location.path]);
+  useEffect(() => setMenuOpen(false), [path]);
   useEffect(() => {
     if (!menuOpen) return;
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setMenuOpen(false);
@@ -223,7 +238,7 @@ export function App() {
         <Sidebar open={menuOpen} />
         {menuOpen && <div className="nav-backdrop" onClick={() => setMenuOpen(false)} aria-hidden />}
         <main className="main">
-          <PageBoundary resetKey={location.path}>
+          <PageBoundary resetKey={path}>
             <Suspense fallback={<Loading />}>
               <Routes />
             </Suspense>

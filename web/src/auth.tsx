@@ -1,12 +1,14 @@
+import { useQueryClient, type Query } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, ApiError, getToken, onUnauthorized, setToken } from './api/client';
-import { API, type WhoAmI } from './api/types';
+import { API } from './api/paths';
+import type { WhoAmI } from '../../src/platform/schemas';
 
 interface AuthValue {
   who: WhoAmI | null;
   /** whoami itself failed (server unreachable …). */
   whoError: ApiError | null;
-  /** Increments on sign-in and sign-out: data hooks refetch when it changes. */
+  /** Increments on sign-in and sign-out: cached reads are refetched then (streams reconnect on it). */
   epoch: number;
   isAdmin: boolean;
   dialog: { open: boolean; reason?: string };
@@ -58,6 +60,18 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // Another token may see other data: every cached read is asked again. One that only ever failed
+  // starts over (Loading, then its answer); one with data keeps showing it meanwhile.
+  const queryClient = useQueryClient();
+  const seenEpoch = useRef(epoch);
+  useEffect(() => {
+    if (seenEpoch.current === epoch) return;
+    seenEpoch.current = epoch;
+    const neverAnswered = new Set<Query>(queryClient.getQueryCache().findAll({ predicate: (q) => q.state.data === undefined && q.state.status === 'error' }));
+    void queryClient.resetQueries({ predicate: (q) => neverAnswered.has(q) });
+    void queryClient.invalidateQueries({ predicate: (q) => !neverAnswered.has(q) });
+  }, [epoch, queryClient]);
 
   useEffect(
     () =>

@@ -2,7 +2,7 @@
  * The mesh graph (ECharts option) and its layout, kept apart from the page so they can be tested
  * without a browser (hence no imports of TSX modules: the palette and option types are structural).
  */
-import type { MeshEdge, MeshNode } from './api/types.js';
+import type { MeshEdge, MeshNode } from '../../src/slo/server/schemas.js';
 import { fmtMs, fmtPct, fmtRps, statusLabel } from './format.js';
 
 /** The colours of the theme palette (web/src/theme.tsx) the graph uses. */

@@ -1,64 +1,75 @@
 /**
- * A tiny history-API router: the location is state, links push, query parameters are the place
- * for shareable page state (cluster_id, time_range, filters).
+ * Routing through wouter, with the few rules the pages share: query parameters are the place for
+ * shareable page state (cluster_id, time_range, filters), two of them follow the user from page to
+ * page, and a navigation to another page starts at its top.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from 'react';
+import { useCallback, useMemo, type ReactNode } from 'react';
+import { Router, useLocation, type AroundNavHandler, type BaseLocationHook } from 'wouter';
+import { useBrowserLocation, useSearch as useRawSearch } from 'wouter/use-browser-location';
 
-export interface Location {
-  path: string;
-  query: URLSearchParams;
-}
+export { Link, Redirect, Route, Switch } from 'wouter';
 
-interface RouterValue {
-  location: Location;
-  navigate: (to: string, opts?: { replace?: boolean }) => void;
-}
+/**
+ * wouter matches routes against a decodeURI'd path, which turns "%25" into a bare "%" and leaves
+ * "%2F" encoded: protect "%" once here, so decodeParam below sees each segment as the URL had it.
+ */
+const pathLocation: BaseLocationHook = () => {
+  const [path, navigate] = useBrowserLocation();
+  return [path.replace(/%25/gi, '%2525'), navigate];
+};
 
-const RouterContext = createContext<RouterValue | null>(null);
-
-function read(): Location {
-  return { path: window.location.pathname, query: new URLSearchParams(window.location.search) };
-}
+/** No second history entry for the address already shown; a new page opens at its top. */
+const aroundNav: AroundNavHandler = (navigate, to, options) => {
+  if (to === window.location.pathname + window.location.search) return;
+  navigate(to, options);
+  if (!options?.replace) window.scrollTo(0, 0);
+};
 
 export function RouterProvider({ children }: { children: ReactNode }) {
-  const [location, setLocation] = useState<Location>(read);
-
-  useEffect(() => {
-    const onPop = () => setLocation(read());
-    window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
-  }, []);
-
-  const navigate = useCallback((to: string, opts: { replace?: boolean } = {}) => {
-    const current = window.location.pathname + window.location.search;
-    if (to === current) return;
-    if (opts.replace) window.history.replaceState(null, '', to);
-    else window.history.pushState(null, '', to);
-    setLocation(read());
-    if (!opts.replace) window.scrollTo(0, 0);
-  }, []);
-
-  const value = useMemo(() => ({ location, navigate }), [location, navigate]);
-  return <RouterContext.Provider value={value}>{children}</RouterContext.Provider>;
+  return (
+    <Router hook={pathLocation} aroundNav={aroundNav}>
+      {children}
+    </Router>
+  );
 }
 
-export function useRouter(): RouterValue {
-  const r = useContext(RouterContext);
-  if (!r) throw new Error('useRouter outside RouterProvider');
-  return r;
+/** A route parameter as the user meant it; null when its escapes are malformed (no such page). */
+export function decodeParam(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+/** The current path (as the address bar has it). */
+export function usePath(): string {
+  return useLocation()[0];
+}
+
+/** Go to `to` (path and query string); `replace` swaps the current history entry. */
+export function useNavigate(): (to: string, opts?: { replace?: boolean }) => void {
+  return useLocation()[1];
+}
+
+/** The current query parameters (read from the raw query string: wouter's own useSearch decodes it once too often). */
+export function useUrlQuery(): URLSearchParams {
+  const search = useRawSearch();
+  return useMemo(() => new URLSearchParams(search), [search]);
 }
 
 /** Query parameters that follow the user from page to page. */
-const STICKY = ['cluster_id', 'time_range'];
+export const STICKY = ['cluster_id', 'time_range'] as const;
 
 /** `path` plus the sticky query parameters of the current location, plus `query`. */
 export function useHref(): (path: string, query?: Record<string, string | undefined>) => string {
-  const { location } = useRouter();
+  const current = useUrlQuery();
   return useCallback(
     (path: string, query?: Record<string, string | undefined>) => {
       const qs = new URLSearchParams();
       for (const k of STICKY) {
-        const v = location.query.get(k);
+        const v = current.get(k);
         if (v) qs.set(k, v);
       }
       for (const [k, v] of Object.entries(query ?? {})) {
@@ -68,16 +79,17 @@ export function useHref(): (path: string, query?: Record<string, string | undefi
       const s = qs.toString();
       return s ? `${path}?${s}` : path;
     },
-    [location.query],
+    [current],
   );
 }
 
-/** One query parameter as state: reading it, and setting it with replaceState. */
+/** One query parameter as state: reading it, and setting it in place (replaceState). */
 export function useQueryParam(name: string, fallback: string): [string, (v: string | null) => void] {
-  const { location, navigate } = useRouter();
-  const value = location.query.get(name) ?? fallback;
+  const value = useUrlQuery().get(name) ?? fallback;
+  const navigate = useNavigate();
   const set = useCallback(
     (v: string | null) => {
+      // From the live address, so two parameters set in one event both stick.
       const qs = new URLSearchParams(window.location.search);
       if (v === null || v === '') qs.delete(name);
       else qs.set(name, v);
@@ -87,37 +99,4 @@ export function useQueryParam(name: string, fallback: string): [string, (v: stri
     [name, navigate],
   );
   return [value, set];
-}
-
-export function Link({ to, children, ...rest }: { to: string; children: ReactNode } & Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'>) {
-  const { navigate } = useRouter();
-  const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
-    rest.onClick?.(e);
-    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || rest.target) return;
-    e.preventDefault();
-    navigate(to);
-  };
-  return (
-    <a href={to} {...rest} onClick={onClick}>
-      {children}
-    </a>
-  );
-}
-
-/** Match `pattern` ("/slo/domains/:domain") against `path`; params are URI-decoded. */
-export function matchPath(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split('/').filter(Boolean);
-  const s = path.replace(/\/+$/, '').split('/').filter(Boolean);
-  if (p.length !== s.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    if (p[i].startsWith(':')) {
-      try {
-        params[p[i].slice(1)] = decodeURIComponent(s[i]);
-      } catch {
-        return null;
-      }
-    } else if (p[i] !== s[i]) return null;
-  }
-  return params;
 }

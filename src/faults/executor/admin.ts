@@ -7,7 +7,13 @@ import type { PolicyStatus } from './policy-stream.js';
  * users scrape) and `/metrics`, liveness on `/healthz`, and `/readyz` saying how fresh the
  * policies in force are. Readiness does not depend on the control plane: the executor fails open.
  */
-export function createAdminServer(metrics: ExecutorMetrics, status: () => PolicyStatus & { listening: boolean }): http.Server {
+export interface AdminStatus extends PolicyStatus {
+  listening: boolean;
+  /** With `--workers N`: how many were asked for and the process ids of those listening. */
+  workers?: { wanted: number; pids: number[] };
+}
+
+export function createAdminServer(metrics: ExecutorMetrics, status: () => AdminStatus): http.Server {
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (code: number, body: unknown) => {
@@ -39,6 +45,7 @@ export function createAdminServer(metrics: ExecutorMetrics, status: () => Policy
           control_plane_connected: s.connected,
           seconds_since_sync: s.ageSeconds === undefined ? null : Math.round(s.ageSeconds),
         },
+        ...(s.workers ? { workers: { wanted: s.workers.wanted, running: s.workers.pids.length, pids: s.workers.pids } } : {}),
       });
     }
     json(404, { error: 'not_found', message: `no admin endpoint at ${path}` });

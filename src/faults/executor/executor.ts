@@ -1,17 +1,14 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin.js';
 import { systemClock, type Clock } from './clock.js';
+import { FaultCounters } from './counters.js';
 import { ExecutorMetrics } from './metrics.js';
 import { PolicyStream } from './policy-stream.js';
 import { createProxy } from './proxy.js';
 import { Reporter } from './reporter.js';
+import { drain, listen, proxyServer, urlOf, type HostPort } from './serve.js';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type { HostPort } from './serve.js';
 
 export interface ExecutorOptions {
   listen: HostPort;
@@ -49,17 +46,6 @@ export interface Executor {
   stop(drainMs?: number): Promise<void>;
 }
 
-const listen = (server: http.Server, at: HostPort) =>
-  new Promise<AddressInfo>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(at.port, at.host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-
-const urlOf = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-
 export async function startExecutor(opts: ExecutorOptions): Promise<Executor> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
@@ -75,18 +61,19 @@ export async function startExecutor(opts: ExecutorOptions): Promise<Executor> {
     backoffCapMs: opts.backoffCapMs,
   });
   let listening = false;
-  const metrics = new ExecutorMetrics(() => policies.status());
+  const counters = new FaultCounters();
   const proxy = createProxy({
     upstream: opts.upstream,
     policies: () => policies.current,
-    metrics,
+    counters,
     clock,
     draw: opts.draw ?? Math.random,
     log,
     maxActiveFaults: opts.maxActiveFaults,
     maxHeaderSize,
   });
-  const server = http.createServer({ maxHeaderSize, keepAlive: true, requestTimeout: 0 }, proxy.handle);
+  const metrics = new ExecutorMetrics({ policyState: () => policies.status(), activeFaults: () => proxy.activeFaults() }, counters);
+  const server = proxyServer(proxy, maxHeaderSize);
   const admin = opts.admin ? createAdminServer(metrics, () => ({ ...policies.status(), listening })) : undefined;
   const reporter = opts.server
     ? new Reporter({
@@ -110,14 +97,7 @@ export async function startExecutor(opts: ExecutorOptions): Promise<Executor> {
   const stop = (drainMs = 10_000) =>
     (stopping ??= (async () => {
       listening = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // Connections finishing their last response become idle: close them as they do.
-      const sweep = setInterval(() => server.closeIdleConnections(), 100);
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref());
-      await Promise.race([closed, deadline]);
-      clearInterval(sweep);
-      server.closeAllConnections();
+      await drain(server, drainMs);
       proxy.agent.destroy();
       await policies.stop();
       await reporter?.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endToEnd, upstreamHeaders } from './headers.js';
+import { endToEnd, hasBody, upstreamHeaders } from './headers.js';
 
 const pairs = (raw: string[]) => Array.from({ length: raw.length / 2 }, (_, i) => [raw[2 * i], raw[2 * i + 1]]);
 
@@ -25,5 +25,14 @@ describe('proxy headers', () => {
   it('keeps a chunked request body chunked', () => {
     expect(pairs(upstreamHeaders(['Transfer-Encoding', 'chunked'], '127.0.0.1'))).toContainEqual(['Transfer-Encoding', 'chunked']);
     expect(pairs(upstreamHeaders(['Content-Length', '3'], '127.0.0.1')).map((p) => p[0])).not.toContain('Transfer-Encoding');
+  });
+});
+
+describe('hasBody', () => {
+  it('sees a body in Content-Length or Transfer-Encoding, whatever their case, and none otherwise', () => {
+    expect(hasBody(['Host', 'a', 'Content-Length', '0'])).toBe(true);
+    expect(hasBody(['host', 'a', 'transfer-encoding', 'chunked'])).toBe(true);
+    expect(hasBody(['Host', 'a', 'Content-Type', 'text/plain', 'X-Content-Length', '3'])).toBe(false);
+    expect(hasBody([])).toBe(false);
   });
 });

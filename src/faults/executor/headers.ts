@@ -69,3 +69,13 @@ export function upstreamHeaders(raw: string[], clientAddress: string | undefined
   if (!fwdHost && host !== undefined) out.push('X-Forwarded-Host', host);
   return out;
 }
+
+/** Whether a request carries a body (RFC 9112 §6.3): it has a Content-Length or a Transfer-Encoding. */
+export function hasBody(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i];
+    if (n.length === 14 && n.toLowerCase() === 'content-length') return true;
+    if (n.length === 17 && n.toLowerCase() === 'transfer-encoding') return true;
+  }
+  return false;
+}

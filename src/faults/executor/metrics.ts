@@ -1,65 +1,67 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../platform/process-metrics.js';
+import { ENVOY_BUCKETS_MS, FaultCounters, UPSTREAM_BUCKETS_S, type HistogramCounts, type InjectedCount } from './counters.js';
 
-/** Envoy's default histogram bucket bounds, which HFI's delay histogram is exported with. */
-export const ENVOY_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+export { ENVOY_BUCKETS_MS, type FaultType, type InjectedCount } from './counters.js';
 
-const UPSTREAM_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export interface MetricsSources {
+  policyState: () => { ruleCount: number; ageSeconds: number | undefined; connected: boolean };
+  /** Requests held or answered by a fault right now (summed over workers). */
+  activeFaults: () => number;
+  /** Brings `counters` up to date before a scrape (a primary collects its workers' counts). */
+  refresh?: () => Promise<void>;
+}
 
-export type FaultType = 'abort' | 'delay' | 'reset' | 'rate_limit';
+const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
-export interface InjectedCount {
-  policy: string;
-  rule: number;
-  type: FaultType;
-  count: number;
+function header(lines: string[], name: string, type: 'counter' | 'histogram', help: string): void {
+  lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+}
+
+/** `labels` is a rendered label list without braces ('' for none); `le` goes last, as prom-client puts it. */
+function histogramLines(lines: string[], name: string, bounds: number[], h: HistogramCounts, labels: string): void {
+  const sep = labels === '' ? '' : ',';
+  let cumulative = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    cumulative += h.buckets[i];
+    lines.push(`${name}_bucket{${labels}${sep}le="${bounds[i]}"} ${cumulative}`);
+  }
+  lines.push(`${name}_bucket{${labels}${sep}le="+Inf"} ${h.count}`);
+  const braces = labels === '' ? '' : `{${labels}}`;
+  lines.push(`${name}_sum${braces} ${h.sum}`, `${name}_count${braces} ${h.count}`);
 }
 
 /**
  * Everything the executor exports. The three `wasmcustom_hfi_*` series keep HFI's names, unlabelled,
  * so its dashboards and alerts work unchanged; the `vigil_*` ones say which policy and rule fired.
+ * The hot series are rendered from `counters` (plain numbers); process metrics and the policy
+ * gauges come from a prom-client registry, appended after them.
  */
 export class ExecutorMetrics {
   readonly registry = new Registry();
-  private readonly hfiAborts: Counter;
-  private readonly hfiDelays: Counter;
-  private readonly hfiDelayMs: Histogram;
-  private readonly injected: Counter<'policy' | 'rule' | 'type'>;
-  private readonly overflow: Counter;
-  readonly active: Gauge;
-  private readonly requests: Counter<'code'>;
-  private readonly upstream: Histogram<'code'>;
-  /** Same counts as `vigil_faults_injected_total`, kept here for the report to the control plane. */
-  private readonly counts = new Map<string, InjectedCount>();
-  private readonly byCode = new Map<number, { requests: Counter.Internal; upstream: Histogram.Internal<'code'> | undefined }>();
+  /** Totals: what the proxy counts into (one process), or the sum of the workers' counts. */
+  readonly counters: FaultCounters;
 
-  constructor(policyState: () => { version: string; ruleCount: number; ageSeconds: number | undefined; connected: boolean }) {
+  constructor(
+    private readonly sources: MetricsSources,
+    counters = new FaultCounters(),
+  ) {
+    this.counters = counters;
     const registers = [this.registry];
-    this.hfiAborts = new Counter({ name: 'wasmcustom_hfi_faults_aborts_total', help: 'Requests aborted by fault injection (HFI name)', registers });
-    this.hfiDelays = new Counter({ name: 'wasmcustom_hfi_faults_delays_total', help: 'Requests delayed by fault injection (HFI name)', registers });
-    this.hfiDelayMs = new Histogram({
-      name: 'wasmcustom_hfi_faults_delay_duration_milliseconds',
-      help: 'Injected delays in milliseconds (HFI name, Envoy buckets)',
-      buckets: ENVOY_BUCKETS_MS,
+    new Gauge({
+      name: 'vigil_faults_active',
+      help: 'Requests currently held or answered by an injected fault',
       registers,
-    });
-    this.injected = new Counter({ name: 'vigil_faults_injected_total', help: 'Faults injected, by policy, rule index and fault type', labelNames: ['policy', 'rule', 'type'], registers });
-    this.overflow = new Counter({ name: 'vigil_faults_overflow_total', help: 'Faults not injected because max_active_faults were already active', registers });
-    this.active = new Gauge({ name: 'vigil_faults_active', help: 'Requests currently held or answered by an injected fault', registers });
-    this.requests = new Counter({ name: 'vigil_executor_requests_total', help: 'Requests answered by the executor, by status code', labelNames: ['code'], registers });
-    this.upstream = new Histogram({
-      name: 'vigil_executor_upstream_duration_seconds',
-      help: 'Time from forwarding a request to the upstream response headers, by status code',
-      labelNames: ['code'],
-      buckets: UPSTREAM_BUCKETS_S,
-      registers,
+      collect() {
+        this.set(sources.activeFaults());
+      },
     });
     new Gauge({
       name: 'vigil_executor_policy_rules',
       help: 'Rules of the policies in force that target this executor',
       registers,
       collect() {
-        this.set(policyState().ruleCount);
+        this.set(sources.policyState().ruleCount);
       },
     });
     new Gauge({
@@ -67,7 +69,7 @@ export class ExecutorMetrics {
       help: 'Seconds since the policies in force were last received from the control plane (-1: never)',
       registers,
       collect() {
-        this.set(policyState().ageSeconds ?? -1);
+        this.set(sources.policyState().ageSeconds ?? -1);
       },
     });
     new Gauge({
@@ -75,50 +77,50 @@ export class ExecutorMetrics {
       help: '1 while the policy stream from the control plane is open',
       registers,
       collect() {
-        this.set(policyState().connected ? 1 : 0);
+        this.set(sources.policyState().connected ? 1 : 0);
       },
     });
     collectProcessMetrics(this.registry, '');
   }
 
-  fault(policy: string, rule: number, type: FaultType, delayMs?: number): void {
-    this.injected.inc({ policy, rule: String(rule), type });
-    const key = `${policy}\u0000${rule}\u0000${type}`;
-    const c = this.counts.get(key);
-    if (c) c.count++;
-    else this.counts.set(key, { policy, rule, type, count: 1 });
-    if (type === 'abort') this.hfiAborts.inc();
-    if (type === 'delay') {
-      this.hfiDelays.inc();
-      this.hfiDelayMs.observe(delayMs ?? 0);
-    }
+  activeFaults(): number {
+    return this.sources.activeFaults();
   }
 
-  overflowed(): void {
-    this.overflow.inc();
-  }
-
-  /** One answered request; `upstreamSeconds` when it reached the upstream. */
-  answered(code: number, upstreamSeconds?: number): void {
-    let c = this.byCode.get(code);
-    if (!c) {
-      const label = String(code);
-      c = { requests: this.requests.labels(label), upstream: undefined };
-      this.byCode.set(code, c);
-    }
-    c.requests.inc();
-    if (upstreamSeconds !== undefined) {
-      c.upstream ??= this.upstream.labels(String(code));
-      c.upstream.observe(upstreamSeconds);
-    }
-  }
-
-  /** Cumulative injected counts since this executor started. */
+  /** Cumulative injected counts since this executor started (as of the last refresh). */
   injectedCounts(): InjectedCount[] {
-    return [...this.counts.values()].map((c) => ({ ...c }));
+    return this.counters.injectedCounts();
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** Up-to-date injected counts (collects workers' counts first). */
+  async freshInjectedCounts(): Promise<InjectedCount[]> {
+    await this.sources.refresh?.();
+    return this.counters.injectedCounts();
+  }
+
+  async text(): Promise<string> {
+    await this.sources.refresh?.();
+    return this.hotText() + (await this.registry.metrics());
+  }
+
+  private hotText(): string {
+    const c = this.counters;
+    const lines: string[] = [];
+    header(lines, 'wasmcustom_hfi_faults_aborts_total', 'counter', 'Requests aborted by fault injection (HFI name)');
+    lines.push(`wasmcustom_hfi_faults_aborts_total ${c.aborts}`);
+    header(lines, 'wasmcustom_hfi_faults_delays_total', 'counter', 'Requests delayed by fault injection (HFI name)');
+    lines.push(`wasmcustom_hfi_faults_delays_total ${c.delays}`);
+    header(lines, 'wasmcustom_hfi_faults_delay_duration_milliseconds', 'histogram', 'Injected delays in milliseconds (HFI name, Envoy buckets)');
+    histogramLines(lines, 'wasmcustom_hfi_faults_delay_duration_milliseconds', ENVOY_BUCKETS_MS, c.delayMs, '');
+    header(lines, 'vigil_faults_injected_total', 'counter', 'Faults injected, by policy, rule index and fault type');
+    for (const i of c.injectedCounts()) lines.push(`vigil_faults_injected_total{policy="${escapeLabel(i.policy)}",rule="${i.rule}",type="${i.type}"} ${i.count}`);
+    header(lines, 'vigil_faults_overflow_total', 'counter', 'Faults not injected because max_active_faults were already active');
+    lines.push(`vigil_faults_overflow_total ${c.overflow}`);
+    const codes = c.allCodes();
+    header(lines, 'vigil_executor_requests_total', 'counter', 'Requests answered by the executor, by status code');
+    for (const k of codes) lines.push(`vigil_executor_requests_total{code="${k.code}"} ${k.requests}`);
+    header(lines, 'vigil_executor_upstream_duration_seconds', 'histogram', 'Time from forwarding a request to the upstream response headers, by status code');
+    for (const k of codes) if (k.upstream.count > 0) histogramLines(lines, 'vigil_executor_upstream_duration_seconds', UPSTREAM_BUCKETS_S, k.upstream, `code="${k.code}"`);
+    return lines.join('\n') + '\n';
   }
 }

@@ -11,7 +11,8 @@ export interface PolicyStreamOptions {
   server?: URL;
   token?: string;
   target: FaultTarget;
-  stateFile: string;
+  /** Where the last policies are kept across restarts; none in a `--workers` child (its primary keeps it). */
+  stateFile?: string;
   clock: Clock;
   log: Logger;
   backoffBaseMs?: number;
@@ -54,6 +55,7 @@ export class PolicyStream {
   constructor(private readonly opts: PolicyStreamOptions) {
     // No policies yet: header-controlled faults (if enabled) still apply.
     this.compiled = compilePolicies([], opts.target, opts.clock.now());
+    if (opts.stateFile === undefined) return;
     try {
       const saved = loadState(opts.stateFile);
       if (saved) {
@@ -63,6 +65,16 @@ export class PolicyStream {
     } catch (err) {
       opts.log.warn({ err: (err as Error).message, file: opts.stateFile }, 'ignoring unreadable executor state file');
     }
+  }
+
+  /** The validated policies in force and their version, as relayed to `--workers` children. */
+  get installedSet(): { policies: FaultPolicy[]; version: string } {
+    return { policies: this.installed, version: this.version };
+  }
+
+  /** Put in force a set received from elsewhere (a worker's primary). */
+  adopt(policies: unknown[], version: string): void {
+    this.install(policies, version, 'control-plane');
   }
 
   /** The compiled policies in force (swapped atomically on every update). */
@@ -181,6 +193,7 @@ export class PolicyStream {
     const version = e.id || createHash('sha256').update(e.data).digest('hex').slice(0, 12);
     if (!this.install(policies, version, 'control-plane')) return;
     this.lastContact = this.opts.clock.now();
+    if (this.opts.stateFile === undefined) return;
     try {
       saveState(this.opts.stateFile, { version, syncedAt: this.lastContact, policies });
     } catch (err) {

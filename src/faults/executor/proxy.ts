@@ -2,16 +2,17 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { sleep, type Clock } from './clock.js';
-import { endToEnd, upstreamHeaders } from './headers.js';
-import type { ExecutorMetrics } from './metrics.js';
-import { DEFAULT_ABORT_BODY, type CompiledPolicies, type FaultDecision } from '../policy/index.js';
+import { endToEnd, hasBody, upstreamHeaders } from './headers.js';
+import type { FaultCounters } from './counters.js';
+import { DEFAULT_ABORT_BODY, type CompiledPolicies, type FaultDecision, type RequestFacts } from '../policy/index.js';
 import { Throttle } from './throttle.js';
 
 export interface ProxyDeps {
   upstream: URL;
   /** The policies in force; read on every request so a push takes effect at once. */
   policies: () => CompiledPolicies;
-  metrics: ExecutorMetrics;
+  /** Where this process counts (plain numbers; rendered on scrape). */
+  counters: FaultCounters;
   clock: Clock;
   /** Uniform in [0, 1): the percentage draw. */
   draw: () => number;
@@ -34,9 +35,31 @@ const pathOf = (url: string) => {
   return q < 0 ? url : url.slice(0, q);
 };
 
+/**
+ * The facts the matcher sees. `headers` is Node's lazily built header object: most rule sets never
+ * look at a header, so most requests never build it.
+ */
+class Facts implements RequestFacts {
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly method: string,
+    readonly path: string,
+  ) {}
+
+  get headers(): IncomingMessage['headers'] {
+    return this.req.headers;
+  }
+}
+
+/**
+ * Upstream connections: kept alive and reused most-recent-first (warm sockets), capped so a burst
+ * cannot open thousands of sockets to one service; beyond the cap requests queue in the agent.
+ */
+export const upstreamAgent = () => new http.Agent({ keepAlive: true, scheduling: 'lifo', maxSockets: 512, maxFreeSockets: 256 });
+
 export function createProxy(deps: ProxyDeps): Proxy {
-  const { upstream, metrics, clock, log } = deps;
-  const agent = deps.agent ?? new http.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 1024 });
+  const { upstream, counters, clock, log } = deps;
+  const agent = deps.agent ?? upstreamAgent();
   const target = { hostname: upstream.hostname.replace(/^\[|\]$/g, ''), port: Number(upstream.port || 80) };
   const basePath = upstream.pathname === '/' ? '' : upstream.pathname.replace(/\/$/, '');
   let active = 0;
@@ -47,7 +70,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const body = JSON.stringify({ error, message });
     res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
-    metrics.answered(502);
+    counters.answered(502);
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, rateLimitKbps?: number): void {
@@ -63,7 +86,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     });
     out.on('response', (up) => {
       const code = up.statusCode ?? 502;
-      metrics.answered(code, (performance.now() - started) / 1000);
+      counters.answered(code, (performance.now() - started) / 1000);
       res.writeHead(code, up.statusMessage, endToEnd(up.rawHeaders));
       if (rateLimitKbps) {
         const throttle = new Throttle(rateLimitKbps, clock);
@@ -88,8 +111,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
       if (!res.writableFinished) out.destroy();
     });
     // Most requests carry no body: end at once rather than wire a pipe for nothing.
-    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) out.end();
-    else req.pipe(out);
+    if (hasBody(req.rawHeaders)) req.pipe(out);
+    else out.end();
   }
 
   function abort(res: ServerResponse, a: NonNullable<FaultDecision['abort']>): void {
@@ -100,7 +123,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     headers['content-length'] = Buffer.byteLength(body);
     res.writeHead(a.status, headers);
     res.end(body);
-    metrics.answered(a.status);
+    counters.answered(a.status);
   }
 
   async function inject(req: IncomingMessage, res: ServerResponse, d: FaultDecision): Promise<void> {
@@ -110,25 +133,24 @@ export function createProxy(deps: ProxyDeps): Proxy {
     res.once('close', onClose);
     active++;
     activeByPolicy.set(d.policy, (activeByPolicy.get(d.policy) ?? 0) + 1);
-    metrics.active.inc();
     try {
       if (d.startDelayMs) await sleep(clock, d.startDelayMs, gone.signal);
       if (d.delayMs) {
-        metrics.fault(d.policy, d.rule, 'delay', d.delayMs);
+        counters.fault(d.policy, d.rule, 'delay', d.delayMs);
         await sleep(clock, d.delayMs, gone.signal);
       }
       if (d.reset) {
-        metrics.fault(d.policy, d.rule, 'reset');
+        counters.fault(d.policy, d.rule, 'reset');
         req.socket.destroy();
         return;
       }
       if (d.abort) {
-        metrics.fault(d.policy, d.rule, 'abort');
+        counters.fault(d.policy, d.rule, 'abort');
         req.resume();
         abort(res, d.abort);
         return;
       }
-      if (d.rateLimitKbps) metrics.fault(d.policy, d.rule, 'rate_limit');
+      if (d.rateLimitKbps) counters.fault(d.policy, d.rule, 'rate_limit');
       forward(req, res, d.rateLimitKbps);
       // A throttled response stays an active fault until its last byte left.
       if (d.rateLimitKbps && !res.destroyed) await new Promise((r) => res.once('close', r));
@@ -140,14 +162,13 @@ export function createProxy(deps: ProxyDeps): Proxy {
       const left = (activeByPolicy.get(d.policy) ?? 1) - 1;
       if (left > 0) activeByPolicy.set(d.policy, left);
       else activeByPolicy.delete(d.policy);
-      metrics.active.dec();
     }
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     let d: FaultDecision | null = null;
     try {
-      d = deps.policies().decide({ method: req.method ?? 'GET', path: pathOf(req.url ?? '/'), headers: req.headers }, deps.draw);
+      d = deps.policies().decide(new Facts(req, req.method ?? 'GET', pathOf(req.url ?? '/')), deps.draw);
     } catch (err) {
       // Fail open: a matcher bug must never take the service down.
       log.error({ err }, 'fault decision failed; request forwarded unfaulted');
@@ -156,7 +177,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     const overGlobal = deps.maxActiveFaults !== undefined && active >= deps.maxActiveFaults;
     const overPolicy = d.maxActiveFaults !== undefined && (activeByPolicy.get(d.policy) ?? 0) >= d.maxActiveFaults;
     if (overGlobal || overPolicy) {
-      metrics.overflowed();
+      counters.overflowed();
       return forward(req, res);
     }
     void inject(req, res, d);

@@ -17,7 +17,7 @@ export interface ReporterOptions {
   intervalMs: number;
   clock: Clock;
   log: Logger;
-  report: () => ExecutorReport;
+  report: () => ExecutorReport | Promise<ExecutorReport>;
 }
 
 /** POSTs `/v1/executors/report` every interval; a failed report is simply superseded by the next. */
@@ -51,7 +51,7 @@ export class Reporter {
     try {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(this.opts.report()), signal: AbortSignal.timeout(5000) });
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(await this.opts.report()), signal: AbortSignal.timeout(5000) });
       await res.body?.cancel();
       if (!res.ok) throw new Error(`answered ${res.status}`);
       this.failures = 0;

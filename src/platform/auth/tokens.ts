@@ -57,6 +57,8 @@ const CACHE_MS = 5_000;
  */
 export class TokenService {
   private cache = new Map<string, { p: Principal | null; until: number }>();
+  /** Bumped by create and revoke: a lookup that started before one must not be cached after it. */
+  private generation = 0;
 
   constructor(private readonly sql: SqlStore) {}
 
@@ -75,7 +77,7 @@ export class TokenService {
       revoked_at: null,
     };
     await this.sql.db.insertInto('auth_tokens').values(row).execute();
-    this.cache.clear(); // a remembered "unknown" for this token must not outlive its creation
+    this.forget(); // a remembered "unknown" for this token must not outlive its creation
     return { token, info: toInfo(row) };
   }
 
@@ -91,7 +93,7 @@ export class TokenService {
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    this.cache.clear();
+    this.forget();
     return Number(res.numUpdatedRows) > 0;
   }
 
@@ -103,22 +105,39 @@ export class TokenService {
   }
 
   /**
+   * What verify would answer for a token it looked up within the last CACHE_MS (null: unknown or
+   * revoked), or undefined when it must ask the database. Synchronous, so the auth hook of a
+   * request whose token was seen moments ago needs no promise.
+   */
+  cached(token: string): Principal | null | undefined {
+    const hit = this.cache.get(token);
+    return hit && hit.until > Date.now() ? hit.p : undefined;
+  }
+
+  /**
    * The principal of a presented token, or null when unknown or revoked. The lookup is by the hash
    * of the whole token, never by its id part: a token whose id exists but whose secret is wrong
    * takes exactly the path of an unknown one (same query, no row), so timing tells nothing about
    * which ids exist.
    */
   async verify(token: string): Promise<Principal | null> {
+    const hit = this.cached(token);
+    if (hit !== undefined) return hit;
     const now = Date.now();
-    const hit = this.cache.get(token);
-    if (hit && hit.until > now) return hit.p;
+    const generation = this.generation;
     const hash = sha256(token);
     const rows = (await this.sql.db.selectFrom('auth_tokens').selectAll().where('token_hash', '=', hash).where('revoked_at', 'is', null).execute()) as Row[];
     const row = rows.find((r) => timingSafeEqual(Buffer.from(r.token_hash), Buffer.from(hash)));
     const p: Principal | null = row ? { tokenId: row.id, name: row.name, role: row.role, clusterId: row.cluster_id } : null;
+    if (generation !== this.generation) return p;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(token, { p, until: now + CACHE_MS });
     return p;
+  }
+
+  private forget(): void {
+    this.generation++;
+    this.cache.clear();
   }
 }
 

@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { constants as zlibConstants, createGunzip, createInflate } from 'node:zlib';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import fastifyCompress from '@fastify/compress';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import { roleSatisfies, type Principal, type RouteAuth } from '../auth/roles.js';
+import type { Registry } from 'prom-client';
+import type { Principal, RouteAuth } from '../auth/roles.js';
 import type { TokenService } from '../auth/tokens.js';
 import { ErrorSchema, HttpError, type ApiErrorBody } from './errors.js';
 import { VERSION } from '../version.js';
@@ -17,6 +16,9 @@ import { isConnectionError } from '../backends/unavailable.js';
 import { BlobError, type BlobErrorCode } from '../backends/blob/types.js';
 import { PROBE_ROUTES, clientErrorHandler, frameworkErrors, securityHeaders } from './hardening.js';
 import { buildValidatorFactory, hostileValue } from './validation.js';
+import { authHooks, requiredAuth } from './auth-hook.js';
+import { httpMetrics } from './metrics.js';
+import { requestIds } from './request-id.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,10 +44,7 @@ export interface AppOptions {
   webDir?: string;
 }
 
-export function requiredAuth(method: string, declared: RouteAuth | undefined): RouteAuth {
-  if (declared) return declared;
-  return method === 'GET' || method === 'HEAD' ? 'viewer' : 'admin';
-}
+export { requiredAuth };
 
 /**
  * The Fastify instance every module registers into: request ids, JSON errors, auth, metrics,
@@ -58,7 +57,7 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
     // Per-request access lines would drown the logs; request count and latency are in /metrics.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    genReqId: requestIds(),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     // Bodies without type coercion, query strings and params with it; numbers bounded (validation.ts).
     schemaController: { compilersFactory: { buildValidator: buildValidatorFactory() as never } },
@@ -70,15 +69,23 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
   });
 
   app.decorateRequest('principal', null);
+  const metrics = httpMetrics(opts.metrics);
+  const routeAuth = authHooks(opts.tokens, opts.anonymousRead);
   const routes: FastifyInstance['vigilRoutes'] = [];
   app.decorate('vigilRoutes', routes);
+  // What a route demands and how it is counted are known when it is declared, so each route gets
+  // its own auth and metrics hooks: reading req.routeOptions on every request builds an object each time.
   app.addHook('onRoute', (r) => {
     // The web app's own files (registered by @fastify/static, marked by rootPath) must load before
     // anyone has signed in, or a reader could never reach the sign-in dialog.
     const cfg = r.config as { auth?: RouteAuth; rootPath?: string } | undefined;
     if (cfg?.rootPath !== undefined) cfg.auth = 'public';
     const methods = Array.isArray(r.method) ? r.method : [r.method];
-    for (const m of methods) routes.push({ method: m, url: r.url, auth: requiredAuth(m, (r.config as { auth?: RouteAuth } | undefined)?.auth) });
+    for (const m of methods) routes.push({ method: m, url: r.url, auth: requiredAuth(m, cfg?.auth) });
+    const own = (hooks: unknown) => (Array.isArray(hooks) ? hooks : hooks ? [hooks] : []) as never[];
+    // Route hooks run after the global ones; auth goes first among the route's own.
+    if (!PROBE_ROUTES.has(r.url)) r.onRequest = [routeAuth(methods, cfg?.auth) as never, ...own(r.onRequest)];
+    r.onResponse = [...own(r.onResponse), metrics.routeHook(r.url) as never];
   });
 
   await app.register(swagger, {
@@ -92,26 +99,12 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
-  const requests = new Counter({
-    name: 'vigil_http_requests_total',
-    help: 'HTTP requests by route and status',
-    labelNames: ['method', 'route', 'status'],
-    registers: [opts.metrics],
-  });
-  const latency = new Histogram({
-    name: 'vigil_http_request_duration_seconds',
-    help: 'HTTP request latency by route',
-    labelNames: ['method', 'route'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [opts.metrics],
-  });
-
   const secHeaders = securityHeaders(opts.webDir);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  // Callback-style hooks and cached label children: these run on every request (see bench/http-baseline).
+  // Callback-style hooks: these run on every request (see bench/http-baseline).
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
     reply.headers(secHeaders);
@@ -119,31 +112,24 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<string> }>();
+  // Requests no route matched (the 404 handler has no route hooks) collapse into one label so
+  // scanners cannot blow up cardinality.
+  const unmatched = metrics.routeHook('unmatched');
   app.addHook('onResponse', (req, reply, done) => {
-    // Unknown routes collapse into one label so scanners cannot blow up cardinality.
-    const route = req.routeOptions.url ?? 'unmatched';
-    const key = `${req.method} ${route} ${reply.statusCode}`;
-    let c = children.get(key);
-    if (!c) {
-      c = { count: requests.labels(req.method, route, String(reply.statusCode)), time: latency.labels(req.method, route) };
-      children.set(key, c);
-    }
-    c.count.inc();
-    c.time.observe(reply.elapsedTime / 1000);
-    if (reply.statusCode >= 500) req.log.error({ reqId: req.id, route, status: reply.statusCode }, 'request failed');
+    if (req.is404) return unmatched(req, reply, done);
     done();
   });
 
   // Gzip/deflate request bodies (agents and OTLP exporters send them). The body limit applies to
-  // the decompressed stream, so a small bomb cannot inflate past it.
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
-    if (enc !== 'gzip' && enc !== 'deflate') return payload;
+  // the decompressed stream, so a small bomb cannot inflate past it. (Callback style: every request.)
+  app.addHook('preParsing', (req, _reply, payload, done) => {
+    const header = req.headers['content-encoding'];
+    const enc = header === undefined ? '' : String(header).toLowerCase();
+    if (enc !== 'gzip' && enc !== 'deflate') return done(null, payload);
     const inflater = enc === 'gzip' ? createGunzip() : createInflate();
     delete req.headers['content-length'];
     payload.on('error', (e) => inflater.destroy(e));
-    return payload.pipe(inflater);
+    done(null, payload.pipe(inflater));
   });
 
   // The API speaks JSON (OTLP adds its own parsers in its scope): a text/plain body is a 415, as
@@ -153,55 +139,9 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
   // Values no route can store (NUL, lone surrogates, non-finite numbers, hostile nesting) are
   // refused before any schema or handler sees them, the same on every backend (validation.ts).
   app.addHook('preValidation', (req, _reply, done) => {
-    for (const [part, value] of [
-      ['params', req.params],
-      ['querystring', req.query],
-      ['body', req.body],
-    ] as const) {
-      if (value === undefined || value === null) continue;
-      const p = hostileValue(value);
-      if (!p) continue;
-      const field = p.field || part;
-      const qualified = part === 'body' ? field : `${part}.${field}`;
-      return done(new HttpError(400, 'bad_request', `${qualified} ${p.message}`, field));
-    }
+    const problem = partProblem('params', req.params) ?? partProblem('querystring', req.query) ?? partProblem('body', req.body);
+    if (problem) return done(problem);
     done();
-  });
-
-  // Callback style with a synchronous path for the common cases (no token, public or anonymous read):
-  // this hook runs on every request.
-  app.addHook('onRequest', (req: FastifyRequest, reply, done) => {
-    if (!req.routeOptions.url) return done(); // unknown route: the 404 handler answers
-    if (PROBE_ROUTES.has(req.routeOptions.url)) return done();
-    const need = requiredAuth(req.method, req.routeOptions.config?.auth);
-    const authorize = () => {
-      if (need === 'public') return done();
-      if (!req.principal) {
-        if ((need === 'viewer' || need === 'policy-read') && opts.anonymousRead) return done();
-        reply.code(401).header('www-authenticate', 'Bearer').send(err('unauthorized', `this route needs a bearer token with role ${need}`));
-        return;
-      }
-      if (!roleSatisfies(req.principal.role, need)) {
-        reply.code(403).send(err('forbidden', `role ${req.principal.role} may not call this route (needs ${need})`));
-        return;
-      }
-      done();
-    };
-    const header = req.headers.authorization;
-    if (!header) return authorize();
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) {
-      reply.code(401).send(err('unauthorized', 'invalid or revoked bearer token'));
-      return;
-    }
-    opts.tokens.verify(m[1]).then((principal) => {
-      if (!principal) {
-        reply.code(401).send(err('unauthorized', 'invalid or revoked bearer token'));
-        return;
-      }
-      req.principal = principal;
-      authorize();
-    }, done);
   });
 
   app.setErrorHandler((error: FastifyError & { field?: string; code?: string }, req, reply) => {
@@ -285,6 +225,15 @@ export async function createHttpApp(opts: AppOptions): Promise<FastifyInstance> 
 export function staticCacheControl(relative: string): string {
   const p = relative.split(path.sep).join('/');
   return /^assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+$/.test(p) ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
+/** The 400 for the first value in one part of a request that no route can store, or null. */
+function partProblem(part: 'params' | 'querystring' | 'body', value: unknown): HttpError | null {
+  if (value === undefined || value === null) return null;
+  const p = hostileValue(value);
+  if (!p) return null;
+  const field = p.field || part;
+  return new HttpError(400, 'bad_request', `${part === 'body' ? field : `${part}.${field}`} ${p.message}`, field);
 }
 
 /** Blob port domain errors as HTTP answers. */

@@ -15,7 +15,7 @@
  * Seconds (Traefik, ingress-nginx) become milliseconds: bucket bounds and sums × 1000. Bucket layouts
  * are kept as exposed.
  */
-import { parseExposition, type ExpositionVisitor, type Labels } from '../../prom/parser.js';
+import { parseExposition, type ExpositionVisitor, type Labels } from '../../prom/textparse/index.js';
 import type { RouteInfo } from '../snapshot.js';
 import { Aggregator, requestKey } from './aggregate.js';
 import { DialectClassifier, SampleKind, Source, isIgnoredLabel, type Dialect, type SampleRole } from './dialect.js';

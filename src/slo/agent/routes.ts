@@ -6,12 +6,29 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { routeMappingsFromYaml, type ManifestError, type RouteMapping } from '../../traefik/index.js';
-import type { RouteInfo } from '../snapshot.js';
+import { MAX_RULE_LENGTH, type RouteInfo } from '../snapshot.js';
 
 export interface RouteSource {
   routes(): RouteInfo[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
+}
+
+/**
+ * The router behind a mapping, for the server's "which route serves this URL": left out when a value
+ * exceeds what the wire accepts, so the route still ships (as from an agent without rules).
+ */
+function matcherFields(m: RouteMapping): Pick<RouteInfo, 'router' | 'rule' | 'syntax' | 'priority' | 'entry_points'> {
+  if (m.rule === undefined || m.rule.length === 0 || m.rule.length > MAX_RULE_LENGTH) return {};
+  if (!m.router || m.router.length > 512) return {};
+  if (m.entryPoints.length > 32 || m.entryPoints.some((e) => e.length === 0 || e.length > 128)) return {};
+  return {
+    router: m.router,
+    rule: m.rule,
+    syntax: m.syntax,
+    ...(m.priority !== undefined && Number.isSafeInteger(m.priority) ? { priority: m.priority } : {}),
+    entry_points: m.entryPoints,
+  };
 }
 
 /** RouteInfo per mapping, minus excluded namespaces and values the wire schema would refuse; deduplicated. */
@@ -30,6 +47,7 @@ export function routeInfosFromMappings(mappings: readonly RouteMapping[], exclud
       service_name: backend?.name ?? '',
       service_port: typeof backend?.port === 'number' ? backend.port : 0,
       tls: m.tls,
+      ...matcherFields(m),
     };
     if (!info.domain || info.domain.length > 253 || info.path_prefix.length > 1024 || !info.service_key || info.service_key.length > 512) continue;
     const key = `${info.service_key}\u0000${info.domain}\u0000${info.path_prefix}`;

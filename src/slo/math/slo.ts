@@ -2,7 +2,7 @@
  * SLO arithmetic (pure): golden-metric accumulators, availability, error budget, burn rates and the
  * status verdict. Percentages are 0–100, latencies milliseconds, as in the HTTP contract.
  */
-import { histogramQuantile, mergeHist, type Hist } from './histogram.js';
+import { cloneHist, histogramQuantile, mergeHist, type Hist } from './histogram.js';
 
 /** Sums of one entity (service, edge or route) over some interval. */
 export interface Golden {
@@ -20,14 +20,47 @@ export interface Golden {
 
 export const emptyGolden = (): Golden => ({ requests: 0, failures: 0, tls: 0, codes: null, hist: null, sumMs: 0 });
 
-/** acc += src (acc is mutated and returned). */
-export function addGolden(acc: Golden, src: Golden): Golden {
+/** Which optional parts of an accumulator to carry along (the counts always are). */
+export interface GoldenParts {
+  /** Status-code breakdowns. */
+  codes?: boolean;
+  /** Latency histograms. */
+  hist?: boolean;
+}
+
+const ALL_PARTS: GoldenParts = { codes: true, hist: true };
+
+/**
+ * acc += src: the one way golden metrics are summed (rows, cached buckets, series points, domain
+ * totals). `acc` is mutated and returned. `src` is never modified; its codes and histogram are copied
+ * unless `owned` says they were just decoded for this call, in which case an empty `acc` adopts them
+ * (no copy per first row, the common case when decoding a bucket).
+ */
+export function addGolden(acc: Golden, src: Golden, parts: GoldenParts = ALL_PARTS, owned = false): Golden {
   acc.requests += src.requests;
   acc.failures += src.failures;
   acc.tls += src.tls;
   acc.sumMs += src.sumMs;
-  if (src.codes) acc.codes = addCodes(acc.codes, src.codes);
-  acc.hist = mergeHist(acc.hist, src.hist);
+  if (parts.codes && src.codes) acc.codes = acc.codes ? addCodes(acc.codes, src.codes) : owned ? src.codes : { ...src.codes };
+  if (parts.hist && src.hist) acc.hist = acc.hist ? mergeHist(acc.hist, src.hist) : owned ? src.hist : cloneHist(src.hist);
+  return acc;
+}
+
+/** `g` scaled by f (a pro-rata part of an hour); the histogram is left out (not needed pro rata). */
+export function scaleGolden(g: Golden, f: number): Golden {
+  return { requests: g.requests * f, failures: g.failures * f, tls: g.tls * f, sumMs: g.sumMs * f, codes: null, hist: g.hist ? scaleHist(g.hist, f) : null };
+}
+
+function scaleHist(h: Hist, f: number): Hist {
+  const out: Hist = { bounds: h.bounds, counts: h.counts.map((c) => c * f) };
+  if (h.more?.length) out.more = h.more.map((m) => ({ bounds: m.bounds, counts: m.counts.map((c) => c * f) }));
+  return out;
+}
+
+/** acc += src for request and failure counts alone (acc is mutated and returned). */
+export function addCounts(acc: Counts, src: Counts): Counts {
+  acc.requests += src.requests;
+  acc.failures += src.failures;
   return acc;
 }
 
@@ -55,7 +88,7 @@ export interface TargetSpec {
   p99_latency_target?: number | null;
 }
 
-/** The golden metrics of the HTTP contract (web/src/api/types.ts SLOMetrics). */
+/** The golden metrics of the HTTP contract (src/slo/server/schemas.ts SloMetrics). */
 export interface SloMetrics {
   availability: number | null;
   p50_latency: number | null;

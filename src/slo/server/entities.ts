@@ -1,16 +1,12 @@
 /**
  * Accumulating metric rows into per-entity golden metrics (no I/O).
  */
-import { cloneHist, decodeHist, mergeHist } from '../math/histogram.js';
-import type { Golden } from '../math/slo.js';
+import { decodeHist } from '../math/histogram.js';
+import { addGolden, emptyGolden, type Golden, type GoldenParts } from '../math/slo.js';
 import { ATTR_COLUMNS, KEY_COLUMNS, type EntityKind, type MetricRow } from './tables.js';
 
-export interface LoadOpts {
-  /** Decode status-code breakdowns. */
-  codes?: boolean;
-  /** Decode latency histograms. */
-  hist?: boolean;
-}
+/** Which parts of the rows to decode and sum (codes and histograms cost the most). */
+export type LoadOpts = GoldenParts;
 
 export interface Entity {
   key: string;
@@ -29,25 +25,19 @@ export function entityKey(kind: EntityKind, row: Record<string, unknown>): strin
   return cols.map((c) => row[c]).join(SEP);
 }
 
-/** Adds a row's metrics to an accumulator; `fresh` accumulators may take over the row's arrays. */
+/** Adds a row's metrics to an accumulator; the row's freshly decoded codes and histogram may be adopted. */
 export function addRow(g: Golden, row: MetricRow, opts: LoadOpts): void {
-  g.requests += row.requests;
-  g.failures += row.failures;
-  g.tls += row.tls_requests ?? 0;
-  g.sumMs += row.lat_sum ?? 0;
-  if (opts.codes && row.codes) {
-    const src = JSON.parse(row.codes) as Record<string, number>;
-    if (!g.codes) g.codes = src;
-    else for (const k in src) g.codes[k] = (g.codes[k] ?? 0) + src[k];
-  }
-  if (opts.hist && row.lat_bounds && row.lat_counts) {
-    const h = decodeHist(row.lat_bounds, row.lat_counts)!;
-    // The decoded counts array is ours: the first histogram is adopted without a copy.
-    g.hist = g.hist ? mergeHist(g.hist, h) : h;
-  }
+  const src: Golden = {
+    requests: row.requests,
+    failures: row.failures,
+    tls: row.tls_requests ?? 0,
+    // Same property order as emptyGolden(): one object shape keeps addGolden monomorphic.
+    codes: opts.codes && row.codes ? (JSON.parse(row.codes) as Record<string, number>) : null,
+    hist: opts.hist ? decodeHist(row.lat_bounds, row.lat_counts) : null,
+    sumMs: row.lat_sum ?? 0,
+  };
+  addGolden(g, src, opts, true);
 }
-
-export const newGolden = (): Golden => ({ requests: 0, failures: 0, tls: 0, codes: null, hist: null, sumMs: 0 });
 
 /**
  * Entities keyed by their key columns. Entities handed to merge() (e.g. from the caches) are never
@@ -63,7 +53,7 @@ export class EntityMap {
     if (!e) {
       const parts: Record<string, string> = {};
       for (const c of KEY_COLUMNS[this.kind]) parts[c] = row[c] as string;
-      e = { key, parts, attrs: {}, attrTs: -Infinity, g: newGolden() };
+      e = { key, parts, attrs: {}, attrTs: -Infinity, g: emptyGolden() };
       this.map.set(key, e);
     }
     const ts = row.ts as number;
@@ -85,7 +75,7 @@ export class EntityMap {
   merge(src: Entity, opts: LoadOpts): void {
     let e = this.map.get(src.key);
     if (!e) {
-      e = { key: src.key, parts: src.parts, attrs: src.attrs, attrTs: src.attrTs, g: newGolden() };
+      e = { key: src.key, parts: src.parts, attrs: src.attrs, attrTs: src.attrTs, g: emptyGolden() };
       this.map.set(src.key, e);
     } else if (src.attrTs >= e.attrTs) {
       e.attrs = src.attrs;
@@ -101,19 +91,6 @@ export class EntityMap {
   values(): IterableIterator<Entity> {
     return this.map.values();
   }
-}
-
-/** Adds accumulator `s` into `g` (counts, codes and histogram as `opts` asks); `s` is not modified. */
-function addGolden(g: Golden, s: Golden, opts: LoadOpts): void {
-    g.requests += s.requests;
-    g.failures += s.failures;
-    g.tls += s.tls;
-    g.sumMs += s.sumMs;
-    if (opts.codes && s.codes) {
-      if (!g.codes) g.codes = { ...s.codes };
-      else for (const k in s.codes) g.codes[k] = (g.codes[k] ?? 0) + s.codes[k];
-    }
-    if (opts.hist && s.hist) g.hist = g.hist ? mergeHist(g.hist, s.hist) : cloneHist(s.hist);
 }
 
 /** An entity with one accumulator per series point. */
@@ -141,7 +118,7 @@ export class SeriesMap {
       e = { key: src.key, parts: src.parts, points: new Array(this.points) };
       this.map.set(src.key, e);
     }
-    addGolden((e.points[i] ??= newGolden()), src.g, opts);
+    addGolden((e.points[i] ??= emptyGolden()), src.g, opts);
   }
 
   add(row: MetricRow, opts: LoadOpts): void {
@@ -155,7 +132,7 @@ export class SeriesMap {
       e = { key, parts, points: new Array(this.points) };
       this.map.set(key, e);
     }
-    const g = (e.points[i] ??= newGolden());
+    const g = (e.points[i] ??= emptyGolden());
     addRow(g, row, opts);
   }
 }

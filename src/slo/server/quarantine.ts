@@ -10,7 +10,7 @@
  */
 import { sql } from 'kysely';
 import type { ModuleMigration } from '../../platform/backends/sql/migrations.js';
-import { KEY_COLUMNS, KINDS, tableName, type EntityKind, type MetricRow } from './tables.js';
+import { KEY_COLUMNS, KINDS, tableName, type EntityKind, type MetricColumn, type MetricRow } from './tables.js';
 import type { Db } from './tx.js';
 
 /** `slo_snapshots.rolled` of a quarantined snapshot. */
@@ -140,15 +140,15 @@ export async function quarantineSnapshots(db: Db, cluster: string, bad: Map<numb
  */
 export async function sweepCluster(db: Db, job: SloJob, cluster: string, at: number): Promise<{ ref: string; reason: string }[]> {
   const out: { ref: string; reason: string }[] = [];
-  const touched = new Map<string, { grain: string; ts: number }>();
+  const touched = new Map<string, { grain: 'hourly' | 'daily'; ts: number }>();
   for (const kind of KINDS) {
     for (const grain of ['raw', 'hourly', 'daily'] as const) {
       const table = tableName(kind, grain);
-      const rows = (await db.selectFrom(table).selectAll().where('cluster_id', '=', cluster).execute()) as MetricRow[];
+      const rows = await db.selectFrom(table).selectAll().where('cluster_id', '=', cluster).execute();
       for (const r of rows) {
         const p = metricRowProblem(r);
         if (!p) continue;
-        const keys = [...KEY_COLUMNS[kind], ...(grain === 'raw' ? ['snap_id'] : [])];
+        const keys: MetricColumn[] = [...KEY_COLUMNS[kind], ...(grain === 'raw' ? (['snap_id'] as const) : [])];
         const ref = `${table} cluster_id=${cluster} ts=${Number(r.ts)} ${keys.map((k) => `${k}=${String(r[k])}`).join(' ')}`;
         await record(db, job, cluster, ref, `${table}: ${p}`, r, at);
         let del = db.deleteFrom(table).where('cluster_id', '=', cluster).where('ts', '=', r.ts);
@@ -161,7 +161,7 @@ export async function sweepCluster(db: Db, job: SloJob, cluster: string, at: num
   }
   if (touched.size) {
     await db.updateTable('slo_rollup_generation').set({ value: sql`value + 1` }).where('id', '=', 1).execute();
-    const gen = Number(((await db.selectFrom('slo_rollup_generation').select('value').where('id', '=', 1).executeTakeFirstOrThrow()) as { value: number }).value);
+    const gen = Number((await db.selectFrom('slo_rollup_generation').select('value').where('id', '=', 1).executeTakeFirstOrThrow()).value);
     for (const t of touched.values()) {
       await db.updateTable('slo_rollup_buckets').set({ version: gen }).where('cluster_id', '=', cluster).where('grain', '=', t.grain).where('ts', '=', t.ts).execute();
     }
@@ -171,7 +171,7 @@ export async function sweepCluster(db: Db, job: SloJob, cluster: string, at: num
 
 /** Quarantined rows, newest first (at most `limit`), and how many there are. */
 export async function listQuarantine(db: Db, limit = 10): Promise<{ total: number; rows: QuarantinedRow[] }> {
-  const n = (await db.selectFrom('slo_quarantine').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst()) as { n: number | string } | undefined;
-  const rows = (await db.selectFrom('slo_quarantine').select(['id', 'job', 'ref', 'reason', 'quarantined_at']).orderBy('id', 'desc').limit(limit).execute()) as QuarantinedRow[];
+  const n = await db.selectFrom('slo_quarantine').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  const rows = await db.selectFrom('slo_quarantine').select(['id', 'job', 'ref', 'reason', 'quarantined_at']).orderBy('id', 'desc').limit(limit).execute();
   return { total: Number(n?.n ?? 0), rows: rows.map((r) => ({ ...r, id: Number(r.id), quarantined_at: Number(r.quarantined_at) })) };
 }

@@ -21,31 +21,52 @@
  * codes (JSON object status code → count, or null), lat_bounds / lat_counts (JSON arrays: the exact
  * bucket layout in ms and the per-bucket counts, +Inf last), lat_sum (ms).
  */
-import { sql, type Kysely, type CreateTableBuilder } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
 import type { ModuleMigration } from '../../platform/backends/sql/migrations.js';
+import { routeRulesMigration } from './route-rules.js';
+import type { EntityColumn, MetricColumn, MetricTableName } from './table-rows.js';
 
 export type EntityKind = 'service' | 'edge' | 'ingress';
 export type Grain = 'raw' | 'hourly' | 'daily';
 export const KINDS: readonly EntityKind[] = ['service', 'edge', 'ingress'];
 
+export type {
+  AgentTable,
+  EntityColumn,
+  EntityColumnsTable,
+  MappingVersionTable,
+  MetricColumn,
+  MetricTable,
+  MetricTableName,
+  QuarantineTable,
+  RollupBucketTable,
+  RollupGenerationTable,
+  RouteMappingTable,
+  SloTables,
+  SnapshotTable,
+  StatusCurrentTable,
+  StatusHistoryTable,
+  TargetTable,
+} from './table-rows.js';
+
 /** Columns identifying the entity of a row, per kind. */
-export const KEY_COLUMNS: Record<EntityKind, readonly string[]> = {
+export const KEY_COLUMNS: Record<EntityKind, readonly EntityColumn[]> = {
   service: ['namespace', 'name'],
   edge: ['src_namespace', 'src_name', 'dst_namespace', 'dst_name'],
   ingress: ['domain', 'path_prefix'],
 };
 /** Descriptive columns carried along (the newest value wins when rows merge). */
-export const ATTR_COLUMNS: Record<EntityKind, readonly string[]> = {
+export const ATTR_COLUMNS: Record<EntityKind, readonly EntityColumn[]> = {
   service: [],
   edge: [],
   ingress: ['service_key', 'service_name'],
 };
 export const METRIC_COLUMNS = ['requests', 'failures', 'tls_requests', 'codes', 'lat_bounds', 'lat_counts', 'lat_sum'] as const;
 
-export const tableName = (kind: EntityKind, grain: Grain) => `slo_${kind}_${grain}`;
+export const tableName = (kind: EntityKind, grain: Grain): MetricTableName => `slo_${kind}_${grain}`;
 
-/** A row of any metric table (raw rows also carry snap_id). */
-export interface MetricRow {
+/** A row of any metric table as read (raw rows also carry snap_id; only the kind's entity columns are set). */
+export type MetricRow = {
   cluster_id: string;
   ts: number;
   snap_id?: number;
@@ -56,15 +77,15 @@ export interface MetricRow {
   lat_bounds: string | null;
   lat_counts: string | null;
   lat_sum: number;
-  [key: string]: string | number | null | undefined;
-}
+} & Partial<Record<EntityColumn, string>>;
 
+// The schema builder is untyped (it creates the tables the types above describe).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Db = Kysely<any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Ctb = CreateTableBuilder<any, any>;
 
-const KEY_TYPES: Record<string, string> = {
+const KEY_TYPES: Record<EntityColumn, string> = {
   namespace: 'varchar(253)',
   name: 'varchar(253)',
   src_namespace: 'varchar(253)',
@@ -105,7 +126,7 @@ const RAW_ENTITY_INDEX: Partial<Record<EntityKind, string[]>> = {
  * a domain's 30 days are contiguous instead of one page per hour. Whole buckets (list and topology
  * reads, retention) go through the (cluster_id, ts) index.
  */
-export const ROLLUP_KEY: Record<EntityKind, readonly string[]> = {
+export const ROLLUP_KEY: Record<EntityKind, readonly MetricColumn[]> = {
   service: ['cluster_id', 'namespace', 'name', 'ts'],
   edge: ['cluster_id', 'src_namespace', 'src_name', 'ts', 'dst_namespace', 'dst_name'],
   ingress: ['cluster_id', 'domain', 'ts', 'path_prefix'],
@@ -250,4 +271,5 @@ export const sloMigrations: ModuleMigration[] = [
       await db.schema.alterTable('slo_status_history').alterColumn('previous_status', (c) => c.setDataType('varchar(32)')).execute();
     },
   },
+  routeRulesMigration,
 ];

@@ -1,8 +1,12 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { SqlStore } from '../../platform/backends/sql/db.js';
+import type { SloTables } from './tables.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Db = Kysely<any>;
+/** The module's typed view of a connection (or of the pool, outside transactions). */
+export type Db = Kysely<SloTables>;
+
+/** The store's pool, typed with the module's tables. */
+export const sloDb = (store: SqlStore): Db => store.db as Kysely<SloTables>;
 
 /** PostgreSQL advisory lock keys of the SLO module (arbitrary constants, "SLO" + n). */
 export const LOCK_ROLLUP = 0x534c_4f01;
@@ -27,7 +31,7 @@ export async function writeTx<T>(store: SqlStore, lock: number | null, fn: (db: 
     await sql.raw(store.kind === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN').execute(conn);
     try {
       if (store.kind === 'postgres' && lock !== null) await sql`select pg_advisory_xact_lock(${lock}::bigint)`.execute(conn);
-      const out = await fn(conn);
+      const out = await fn(conn as Db);
       await sql.raw('COMMIT').execute(conn);
       return out;
     } catch (err) {
@@ -46,7 +50,7 @@ export async function readTx<T>(store: SqlStore, fn: (db: Db) => Promise<T>): Pr
   return store.db.connection().execute(async (conn) => {
     await sql.raw(store.kind === 'sqlite' ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY').execute(conn);
     try {
-      const out = await fn(conn);
+      const out = await fn(conn as Db);
       await sql.raw('COMMIT').execute(conn);
       return out;
     } catch (err) {

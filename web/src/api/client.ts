@@ -1,4 +1,4 @@
-import type { ApiErrorBody } from './types';
+import type { ErrorBody as ApiErrorBody } from '../../../src/platform/schemas';
 
 const TOKEN_KEY = 'vigil.token';
 

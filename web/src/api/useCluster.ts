@@ -1,8 +1,37 @@
 import { useMemo } from 'react';
 import { useQueryParam } from '../router';
 import type { ApiError } from './client';
-import { API, type ClusterInfo, type ClustersResponse } from './types';
+import { API } from './paths';
+import type { ClusterInfo, ClustersResponse } from '../../../src/slo/server/schemas';
 import { useApi } from './useApi';
+
+/** The cluster picker refreshes the list this often; an answer this young is shared as it is. */
+const CLUSTERS_POLL_MS = 30_000;
+
+export interface ClusterList {
+  /** Newest first. */
+  clusters: ClusterInfo[];
+  /** The list has answered at least once. */
+  answered: boolean;
+  loading: boolean;
+  error: ApiError | undefined;
+}
+
+/**
+ * The known clusters, newest first (tolerates a bare array). One cache entry for the header's
+ * picker (`poll`) and the page that needs a cluster: mounted at once or a moment apart, they make
+ * one request.
+ */
+export function useClusterList({ poll = false, enabled = true }: { poll?: boolean; enabled?: boolean } = {}): ClusterList {
+  const { data, error, loading } = useApi<ClustersResponse | ClusterInfo[]>(enabled ? API.clusters : null, undefined, {
+    pollMs: poll ? CLUSTERS_POLL_MS : undefined,
+    freshMs: CLUSTERS_POLL_MS,
+  });
+  return useMemo(() => {
+    const list = Array.isArray(data) ? data : (data?.clusters ?? []);
+    return { clusters: [...list].sort((a, b) => (b.last_seen ?? 0) - (a.last_seen ?? 0)), answered: !!data, loading, error };
+  }, [data, error, loading]);
+}
 
 export interface ClusterChoice {
   /** The cluster to read; null until known (then a page must not fire its request yet). */
@@ -20,11 +49,9 @@ export interface ClusterChoice {
  */
 export function useCluster(): ClusterChoice {
   const [param] = useQueryParam('cluster_id', '');
-  const { data, error, loading } = useApi<ClustersResponse | ClusterInfo[]>(param ? null : API.clusters);
+  const { clusters, answered, error, loading } = useClusterList({ enabled: !param });
   return useMemo(() => {
     if (param) return { clusterId: param, none: false, loading: false, error: undefined };
-    const list = Array.isArray(data) ? data : (data?.clusters ?? []);
-    const newest = [...list].sort((a, b) => (b.last_seen ?? 0) - (a.last_seen ?? 0))[0];
-    return { clusterId: newest?.cluster_id ?? null, none: !!data && list.length === 0, loading, error };
-  }, [param, data, error, loading]);
+    return { clusterId: clusters[0]?.cluster_id ?? null, none: answered && clusters.length === 0, loading, error };
+  }, [param, clusters, answered, error, loading]);
 }

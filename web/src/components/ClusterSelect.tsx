@@ -1,21 +1,13 @@
-import { useEffect, useMemo } from 'react';
-import { API, type ClusterInfo, type ClustersResponse } from '../api/types';
-import { useApi } from '../api/useApi';
+import { useEffect } from 'react';
+import { useClusterList } from '../api/useCluster';
 import { fmtAgo } from '../format';
 import { useQueryParam } from '../router';
 import { Icon } from './ui';
 
-/** Clusters from the API, newest first; tolerates a bare array. */
-function clustersOf(data: ClustersResponse | ClusterInfo[] | undefined): ClusterInfo[] {
-  const list = Array.isArray(data) ? data : (data?.clusters ?? []);
-  return [...list].sort((a, b) => (b.last_seen ?? 0) - (a.last_seen ?? 0));
-}
-
 /** The cluster in the URL (?cluster_id=); defaults to the most recently seen cluster. */
 export function ClusterSelect() {
   const [clusterId, setClusterId] = useQueryParam('cluster_id', '');
-  const { data, error, loading } = useApi<ClustersResponse | ClusterInfo[]>(API.clusters, undefined, { pollMs: 30_000 });
-  const clusters = useMemo(() => clustersOf(data), [data]);
+  const { clusters, error, loading } = useClusterList({ poll: true });
 
   useEffect(() => {
     if (!clusterId && clusters.length > 0) setClusterId(clusters[0].cluster_id);

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
-import { TIME_RANGES, type SLOStatus, type TimeRange } from '../api/types';
+import { TIME_RANGES } from '../api/ranges';
+import type { SloStatus as SLOStatus, TimeRange } from '../../../src/slo/server/schemas';
 import { statusLabel } from '../format';
 
 export function PageHeader({ title, subtitle, actions, crumbs }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode; crumbs?: ReactNode }) {

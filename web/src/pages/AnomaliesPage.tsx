@@ -1,15 +1,8 @@
+import { useMutation } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
-import {
-  API,
-  type AnomaliesResponse,
-  type AnomalyCheckRequest,
-  type AnomalyCheckResponse,
-  type AnomalyEvent,
-  type AvailableKey,
-  type AvailableResponse,
-  type DayType,
-} from '../api/types';
+import { API } from '../api/paths';
+import type { AnomaliesResponse, CheckBody as AnomalyCheckRequest, CheckResponse as AnomalyCheckResponse, AnomalyEvent, AvailableKey, AvailableResponse, DayType } from '../../../src/anomaly/schemas';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth';
 import { baseTooltip } from '../charts';
@@ -209,7 +202,7 @@ function Verdict({ r }: { r: AnomalyCheckResponse }) {
 function Feed({ service, endpoint, timeZone }: { service: string; endpoint: string; timeZone: string }) {
   const [onlySelected, setOnlySelected] = useState(false);
   const query = onlySelected ? { service, endpoint, limit: 100 } : { limit: 100 };
-  const { data, error, loading, reload } = useApi<AnomaliesResponse>(API.anomalies, query, { pollMs: FEED_POLL_MS });
+  const { data, error, loading, reload, updatedAt } = useApi<AnomaliesResponse>(API.anomalies, query, { pollMs: FEED_POLL_MS });
   const [open, setOpen] = useState<string | null>(null);
   const seen = useRef<Set<string> | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
@@ -220,7 +213,8 @@ function Feed({ service, endpoint, timeZone }: { service: string; endpoint: stri
     const ids = data.anomalies.map((a) => a.id);
     if (seen.current) setFresh(new Set(ids.filter((id) => !seen.current!.has(id))));
     seen.current = new Set(ids);
-  }, [data]);
+    // Every answer, even one equal to the last (the cache keeps that one's identity): nothing is fresh then.
+  }, [data, updatedAt]);
 
   const actions = (
     <>
@@ -327,7 +321,9 @@ export default function AnomaliesPage() {
   const [form, setForm] = useState<CheckForm>({ service: '', endpoint: '', when: '', durationMs: '', pin: false, hour: 12, dayType: 'weekday' });
   const [result, setResult] = useState<AnomalyCheckResponse | null>(null);
   const [checkError, setCheckError] = useState<ApiError | Error | null>(null);
-  const [checking, setChecking] = useState(false);
+  // A question, not a change: nothing cached goes stale.
+  const check = useMutation({ mutationFn: (body: AnomalyCheckRequest) => api<AnomalyCheckResponse>(API.anomalyCheck, { method: 'POST', body }) });
+  const checking = check.isPending;
 
   // Follow the selection until the user types their own service.
   useEffect(() => {
@@ -362,13 +358,10 @@ export default function AnomaliesPage() {
       body.hour = form.hour;
       body.dayType = form.dayType;
     }
-    setChecking(true);
     try {
-      setResult(await api<AnomalyCheckResponse>(API.anomalyCheck, { method: 'POST', body }));
+      setResult(await check.mutateAsync(body));
     } catch (err) {
       setCheckError(err as Error);
-    } finally {
-      setChecking(false);
     }
   };
 

@@ -28,7 +28,8 @@ export default function BatchDetailPage({ id }: { id: string }) {
   useEffect(() => {
     setLive({});
     setLiveFiles({});
-  }, [detail.data]);
+    // On every answer, even one equal to the last (the cache keeps that one's identity).
+  }, [detail.data, detail.updatedAt]);
 
   const status = live.status ?? detail.data?.status;
   const completed = status === 'completed';

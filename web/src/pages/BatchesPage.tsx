@@ -8,7 +8,7 @@ import { UploadDialog } from '../components/batches/UploadDialog';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { Icon, PageHeader, Panel, Spinner } from '../components/ui';
 import { fmtAgo, fmtTime } from '../format';
-import { Link, useHref, useQueryParam, useRouter } from '../router';
+import { Link, useHref, useNavigate, useQueryParam } from '../router';
 
 const PAGE = 50;
 const NONE: BatchSummaryT[] = [];
@@ -18,7 +18,7 @@ const IDLE_POLL_MS = 15_000;
 
 export default function BatchesPage() {
   const href = useHref();
-  const { navigate } = useRouter();
+  const navigate = useNavigate();
   const { who, openSignIn } = useAuth();
   const [vehicle, setVehicle] = useQueryParam('vehicle_id', '');
   const [status, setStatus] = useQueryParam('status', '');

@@ -1,12 +1,14 @@
 import { useMemo } from 'react';
-import { API, type BurnRate, type DomainDetailResponse, type RouteSLODetail, type SLOHistoryPoint, type TargetsByWindow } from '../api/types';
+import { API } from '../api/paths';
+import type { BurnRate, DomainDetailResponse, RouteSloDetail as RouteSLODetail, SloHistoryPoint as SLOHistoryPoint, TargetsByWindow } from '../../../src/slo/server/schemas';
 import { useApi } from '../api/useApi';
 import { useCluster } from '../api/useCluster';
 import { timeSeriesOption, type LineSeries, type MarkLine } from '../charts';
-import { historyRange, visibleHistory } from '../history';
+import { historyRange, visibleHistory } from '../chartHistory';
 import { ConnectAgent } from '../components/ConnectAgent';
 import { useFaultIntervals, withFaultAreas } from '../components/faults/useFaultIntervals';
 import { EChart } from '../components/EChart';
+import { RouteMatchPanel } from '../components/RouteMatchPanel';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { BudgetBar, Icon, PageHeader, Panel, StatCard, StatusBadge, StatusDot, TimeRangePicker, parseTimeRange } from '../components/ui';
 import { fmtAvail, fmtBasis, fmtBurn, fmtMs, fmtPct, fmtRps, fmtSpan } from '../format';
@@ -264,7 +266,8 @@ export default function DomainDetailPage({ domain }: { domain: string }) {
             </Panel>
           </div>
 
-          <TargetsEditor domain={domain} paths={paths} clusterId={data.cluster_id ?? clusterId} onSaved={reload} />
+          <TargetsEditor domain={domain} paths={paths} clusterId={data.cluster_id ?? clusterId} />
+          <RouteMatchPanel domain={domain} clusterId={data.cluster_id ?? clusterId} />
         </>
       ) : null}
     </div>

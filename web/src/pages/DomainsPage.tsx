@@ -1,5 +1,6 @@
 import { Fragment, useMemo, useState } from 'react';
-import { API, type DomainSLO, type DomainsResponse, type RouteSLO, type SLOMetrics, type SLOStatus } from '../api/types';
+import { API } from '../api/paths';
+import type { DomainSlo as DomainSLO, DomainsResponse, RouteSlo as RouteSLO, SloMetrics as SLOMetrics, SloStatus as SLOStatus } from '../../../src/slo/server/schemas';
 import { useApi } from '../api/useApi';
 import { useCluster } from '../api/useCluster';
 import { ConnectAgent } from '../components/ConnectAgent';

@@ -3,9 +3,10 @@ import { stringify } from 'yaml';
 import { ApiError } from '../api/client';
 import { useApi } from '../api/useApi';
 import { useAuth } from '../auth';
-import { faultPaths, sendPolicy, type ExecutorView, type FaultPolicy, type FaultSummary, type PoliciesReply, type PolicyStatusReply } from '../components/faults/api';
+import { faultPaths, type ExecutorView, type FaultPolicy, type FaultSummary, type PoliciesReply, type PolicyStatusReply } from '../components/faults/api';
 import { NEW_POLICY_YAML, PolicyEditor } from '../components/faults/PolicyEditor';
 import { QuickFaultForm } from '../components/faults/QuickFaultForm';
+import { useSendPolicy } from '../components/faults/useSendPolicy';
 import { countdown, percentWords, ruleWords, selectorWords, targetService } from '../components/faults/words';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { Icon, PageHeader, Panel, StatusBadge } from '../components/ui';
@@ -32,10 +33,11 @@ function useNow(everyMs: number): number {
 function ConfirmDelete({ name, onClose, onDeleted }: { name: string; onClose: () => void; onDeleted: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const send = useSendPolicy();
   const remove = async () => {
     setBusy(true);
     try {
-      await sendPolicy('DELETE', faultPaths.one(name));
+      await send.mutateAsync({ method: 'DELETE', path: faultPaths.one(name) });
       onDeleted();
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));
@@ -135,12 +137,8 @@ export default function FaultsPage() {
       return e.connected && hit(s?.service, e.service) && hit(s?.namespace, e.namespace);
     });
 
-  const changed = (what: string) => {
-    setNotice(what);
-    policies.reload();
-    status.reload();
-    summary.reload();
-  };
+  // The change itself made the tables stale (useSendPolicy); here it is only reported.
+  const changed = (what: string) => setNotice(what);
 
   const list = policies.data?.policies ?? [];
   const actions = isAdmin ? (

@@ -1,13 +1,13 @@
-import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api/client';
-import { useApi } from '../api/useApi';
-import { useAuth } from '../auth';
-import { batchPages, batchPaths, LEVEL_FILTERS, type BatchDetailT, type LogRecordT, type RecordsReplyT } from '../components/batches/api';
+import { useInfiniteQuery, type InfiniteData } from '@tanstack/react-query';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { api, type ApiError } from '../api/client';
+import { apiKey, useApi, type ApiKey } from '../api/useApi';
+import { batchPages, batchPaths, LEVEL_FILTERS, type BatchDetailT, type RecordsReplyT } from '../components/batches/api';
 import { StatusChip } from '../components/batches/chips';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { Icon, PageHeader, Panel, Spinner } from '../components/ui';
 import { fmtCount } from '../format';
-import { Link, useHref, useRouter } from '../router';
+import { Link, STICKY, useHref, useNavigate, useUrlQuery } from '../router';
 
 const PAGE = 200;
 /** Records shown above the one jumped to, for context. */
@@ -24,9 +24,8 @@ const levelClass = (l: string | null) => (l ? `lvl-${l.toLowerCase()}` : '');
  */
 export default function LogViewer({ id, fileId }: { id: string; fileId: string }) {
   const href = useHref();
-  const { location, navigate } = useRouter();
-  const { epoch } = useAuth();
-  const q = location.query;
+  const navigate = useNavigate();
+  const q = useUrlQuery();
   const applied: Filters = { ecu: q.get('ecu') ?? '', app: q.get('app') ?? '', ctx: q.get('ctx') ?? '', level: q.get('level') ?? '', text: q.get('text') ?? '', regex: q.get('regex') ?? '' };
   const indexParam = q.get('index');
   const target = indexParam !== null && /^\d{1,12}$/.test(indexParam) ? Number(indexParam) : null;
@@ -34,9 +33,6 @@ export default function LogViewer({ id, fileId }: { id: string; fileId: string }
   const key = JSON.stringify([applied, fromIndex]);
 
   const [draft, setDraft] = useState<Filters>(applied);
-  const [rows, setRows] = useState<{ key: string; records: LogRecordT[]; next: number | null; scanned: number } | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
   const highlighted = useRef<HTMLTableRowElement>(null);
   const scrolledFor = useRef<string | null>(null);
 
@@ -45,54 +41,41 @@ export default function LogViewer({ id, fileId }: { id: string; fileId: string }
 
   useEffect(() => setDraft(applied), [key]);
 
-  const fetchPage = async (offset: number, signal?: AbortSignal): Promise<RecordsReplyT> =>
-    api<RecordsReplyT>(batchPaths.records(id, fileId), { query: { ...applied, level: applied.level || undefined, offset, limit: PAGE, from_index: fromIndex }, signal });
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setBusy(true);
-    setError(null);
-    fetchPage(0, ctrl.signal)
-      .then((r) => setRows({ key, records: r.records, next: r.next_offset, scanned: r.scanned }))
-      .catch((err: unknown) => {
-        if ((err as Error).name === 'AbortError') return;
-        setRows(null);
-        setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err), batchPaths.records(id, fileId)));
-      })
-      .finally(() => !ctrl.signal.aborted && setBusy(false));
-    return () => ctrl.abort();
-  }, [id, fileId, key, epoch]);
+  // One cache entry per file and filter; "load more" appends pages to it.
+  const query = { ...applied, from_index: fromIndex };
+  const pages = useInfiniteQuery<RecordsReplyT, ApiError, InfiniteData<RecordsReplyT, number>, ApiKey, number>({
+    queryKey: apiKey(batchPaths.records(id, fileId), query),
+    queryFn: ({ pageParam, signal }) => api<RecordsReplyT>(batchPaths.records(id, fileId), { query: { ...query, offset: pageParam, limit: PAGE }, signal }),
+    initialPageParam: 0,
+    getNextPageParam: (last) => last.next_offset ?? undefined,
+  });
+  const error = pages.error;
+  const busy = pages.isFetching;
+  const current = useMemo(() => {
+    const all = pages.data?.pages;
+    if (!all) return null;
+    return { records: all.flatMap((p) => p.records), next: all[all.length - 1].next_offset, scanned: all.reduce((n, p) => n + p.scanned, 0) };
+  }, [pages.data]);
 
   useLayoutEffect(() => {
-    if (rows?.key === key && highlighted.current && scrolledFor.current !== key) {
+    if (current && highlighted.current && scrolledFor.current !== key) {
       scrolledFor.current = key;
       highlighted.current.scrollIntoView({ block: 'center' });
     }
-  }, [rows, key]);
+  }, [current, key]);
 
-  const more = async () => {
-    if (!rows || rows.next === null) return;
-    setBusy(true);
-    try {
-      const r = await fetchPage(rows.next);
-      setRows({ key, records: [...rows.records, ...r.records], next: r.next_offset, scanned: rows.scanned + r.scanned });
-    } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err), batchPaths.records(id, fileId)));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const more = () => void pages.fetchNextPage({ cancelRefetch: false });
 
   const go = (f: Filters, index: number | null) => {
     const qs = new URLSearchParams();
-    for (const k of ['cluster_id', 'time_range']) {
+    for (const k of STICKY) {
       const v = q.get(k);
       if (v) qs.set(k, v);
     }
     for (const k of FILTERS) if (f[k].trim()) qs.set(k, f[k].trim());
     if (index !== null) qs.set('index', String(index));
     const s = qs.toString();
-    navigate(`${location.path}${s ? `?${s}` : ''}`, { replace: true });
+    navigate(`${window.location.pathname}${s ? `?${s}` : ''}`, { replace: true });
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -120,7 +103,6 @@ export default function LogViewer({ id, fileId }: { id: string; fileId: string }
     </label>
   );
 
-  const current = rows?.key === key ? rows : null;
   const filtered = FILTERS.some((k) => applied[k]);
 
   return (
@@ -232,7 +214,7 @@ export default function LogViewer({ id, fileId }: { id: string; fileId: string }
             </div>
             {current.next !== null && (
               <div className="load-more">
-                <button type="button" className="btn" onClick={() => void more()} disabled={busy} data-testid="log-more">
+                <button type="button" className="btn" onClick={more} disabled={busy} data-testid="log-more">
                   {busy && <Spinner small />} Load {PAGE} more
                 </button>
               </div>

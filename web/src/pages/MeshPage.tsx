@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
-import { API, type MeshTopologyResponse } from '../api/types';
+import { API } from '../api/paths';
+import type { TopologyResponse as MeshTopologyResponse } from '../../../src/slo/server/schemas';
 import { useApi } from '../api/useApi';
 import { useCluster } from '../api/useCluster';
 import { ConnectAgent } from '../components/ConnectAgent';
@@ -8,7 +9,7 @@ import { graphOption, isSource } from '../meshGraph';
 import { Empty, ErrorState, InlineError, Loading } from '../components/states';
 import { Icon, PageHeader, Panel, StatCard, StatusBadge, StatusDot, TimeRangePicker, parseTimeRange } from '../components/ui';
 import { fmtMs, fmtPct, fmtRps, statusLabel, statusRank } from '../format';
-import { Link, useHref, useQueryParam, useRouter } from '../router';
+import { Link, useHref, useNavigate, useQueryParam } from '../router';
 import { useTheme } from '../theme';
 import { servicePath } from '../links';
 
@@ -18,7 +19,7 @@ export default function MeshPage() {
   const timeRange = parseTimeRange(trRaw);
   const [ns, setNs] = useQueryParam('namespace', '');
   const { palette } = useTheme();
-  const { navigate } = useRouter();
+  const navigate = useNavigate();
   const href = useHref();
 
   const { data, error: dataError, loading: loadingData, reload, refreshing } = useApi<MeshTopologyResponse>(

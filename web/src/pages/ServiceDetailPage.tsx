@@ -1,9 +1,10 @@
 import { useMemo } from 'react';
-import { API, type LatencyBucket, type MeshEdge, type MeshHistoryPoint, type MeshServiceDetailResponse, type StatusCodeCount } from '../api/types';
+import { API } from '../api/paths';
+import type { LatencyBucket, MeshEdge, MeshHistoryPoint, ServiceDetailResponse as MeshServiceDetailResponse, StatusCodeCount } from '../../../src/slo/server/schemas';
 import { useApi } from '../api/useApi';
 import { useCluster } from '../api/useCluster';
 import { baseTooltip, timeSeriesOption } from '../charts';
-import { historyRange, visibleHistory } from '../history';
+import { historyRange, visibleHistory } from '../chartHistory';
 import { ConnectAgent } from '../components/ConnectAgent';
 import { useFaultIntervals, withFaultAreas } from '../components/faults/useFaultIntervals';
 import { EChart, type ChartOption } from '../components/EChart';

@@ -1,7 +1,10 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError } from '../api/client';
-import { API, SLO_WINDOWS, type PutTargetsRequest, type SLOTarget, type SLOTargetKey, type SLOWindow, type TargetsResponse } from '../api/types';
-import { useApi } from '../api/useApi';
+import { API } from '../api/paths';
+import { SLO_WINDOWS } from '../api/ranges';
+import type { PutTargetsBody as PutTargetsRequest, SloTarget as SLOTarget, SloTargetKey as SLOTargetKey, SloWindow as SLOWindow, TargetsResponse } from '../../../src/slo/server/schemas';
+import { invalidatePaths, useApi } from '../api/useApi';
 import { useAuth } from '../auth';
 import { ErrorState, InlineError, Loading } from '../components/states';
 import { Panel, Spinner } from '../components/ui';
@@ -23,12 +26,18 @@ const draftKey = (s: { scope: string; key: string }, w: SLOWindow) => `${s.scope
 const toText = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
 
 /** Targets of a domain and its routes, editable by admins (PUT /api/v2/slo/targets). */
-export function TargetsEditor({ domain, paths, clusterId, onSaved }: { domain: string; paths: string[]; clusterId: string; onSaved: () => void }) {
+export function TargetsEditor({ domain, paths, clusterId }: { domain: string; paths: string[]; clusterId: string }) {
   const { isAdmin, who, openSignIn } = useAuth();
   const { data, error, loading, reload } = useApi<TargetsResponse>(API.targets, { cluster_id: clusterId });
+  const queryClient = useQueryClient();
+  const put = useMutation({
+    mutationFn: (body: PutTargetsRequest) => api<TargetsResponse>(API.targets, { method: 'PUT', query: { cluster_id: clusterId }, body }),
+    // Targets decide the statuses and budgets the domain pages show: those are read again too.
+    onSuccess: () => invalidatePaths(queryClient, API.targets, API.domains),
+  });
+  const saving = put.isPending;
   const [win, setWin] = useState<SLOWindow>('30d');
   const [drafts, setDrafts] = useState<Record<string, Draft>>({});
-  const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
 
@@ -97,12 +106,9 @@ export function TargetsEditor({ domain, paths, clusterId, onSaved }: { domain: s
       if (p99 !== null && (!Number.isFinite(p99) || p99 <= 0)) return setSaveError(`${s.label}: p99 target must be a number of milliseconds above 0 (or empty).`);
       body.targets.push({ ...key, availability_target: a, p95_latency_target: p95, p99_latency_target: p99 });
     }
-    setSaving(true);
     try {
-      await api<TargetsResponse>(API.targets, { method: 'PUT', query: { cluster_id: clusterId }, body });
+      await put.mutateAsync(body);
       setSaved(true);
-      reload();
-      onSaved();
     } catch (err) {
       const e = err as ApiError;
       setSaveError(
@@ -110,8 +116,6 @@ export function TargetsEditor({ domain, paths, clusterId, onSaved }: { domain: s
           ? `Your role (${who?.role ?? 'anonymous'}) may not change targets: ${e.message}`
           : `${e.message}${e.field ? ` (field ${e.field})` : ''}`,
       );
-    } finally {
-      setSaving(false);
     }
   };
 

@@ -1,5 +1,7 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
+import { invalidatePaths } from '../../api/useApi';
 import { useAuth } from '../../auth';
 import { Spinner } from '../ui';
 import { batchPaths, fmtBytes, uploadFile, type CreateBatchReplyT } from './api';
@@ -60,6 +62,44 @@ export function UploadDialog({ onClose, onDone }: { onClose: () => void; onDone:
     if (!busy && e.dataTransfer.files.length) add(e.dataTransfer.files);
   };
 
+  /** Create the batch once, upload what is not stored yet, complete it: its id, or null when files failed. */
+  const uploadAll = async (signal: AbortSignal): Promise<string | null> => {
+    if (!batchId.current) {
+      const created = await api<CreateBatchReplyT>(batchPaths.list, { method: 'POST', body: { vehicle_id: vehicle.trim(), vin: vin.trim() }, signal });
+      batchId.current = created.batch_id;
+    }
+    const id = batchId.current;
+    const todo = items.filter((i) => i.state !== 'stored' && i.state !== 'duplicate');
+    let failed = 0;
+    const worker = async () => {
+      for (let next = todo.shift(); next; next = todo.shift()) {
+        const item = next;
+        patch(item.key, { state: 'uploading', loaded: 0, error: undefined });
+        try {
+          const r = await uploadFile(id, item.file, (loaded) => patch(item.key, { loaded }), signal);
+          patch(item.key, { state: r.duplicate ? 'duplicate' : 'stored', loaded: item.file.size });
+        } catch (err) {
+          if ((err as Error).name === 'AbortError') throw err;
+          failed++;
+          patch(item.key, { state: 'failed', error: (err as Error).message });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, worker));
+    if (failed > 0) {
+      setError({ message: `${failed} file${failed === 1 ? '' : 's'} did not upload. Retry them, or remove them and complete the batch.` });
+      return null;
+    }
+    await api(batchPaths.complete(id), { method: 'POST', signal });
+    return id;
+  };
+  const queryClient = useQueryClient();
+  const upload = useMutation({
+    mutationFn: uploadAll,
+    // The new batch belongs in the list (which also refetches a page created while it waited).
+    onSettled: () => void invalidatePaths(queryClient, batchPaths.list),
+  });
+
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
@@ -70,34 +110,8 @@ export function UploadDialog({ onClose, onDone }: { onClose: () => void; onDone:
     abort.current = ctrl;
     setBusy(true);
     try {
-      if (!batchId.current) {
-        const created = await api<CreateBatchReplyT>(batchPaths.list, { method: 'POST', body: { vehicle_id: vehicle.trim(), vin: vin.trim() }, signal: ctrl.signal });
-        batchId.current = created.batch_id;
-      }
-      const id = batchId.current;
-      const todo = items.filter((i) => i.state !== 'stored' && i.state !== 'duplicate');
-      let failed = 0;
-      const worker = async () => {
-        for (let next = todo.shift(); next; next = todo.shift()) {
-          const item = next;
-          patch(item.key, { state: 'uploading', loaded: 0, error: undefined });
-          try {
-            const r = await uploadFile(id, item.file, (loaded) => patch(item.key, { loaded }), ctrl.signal);
-            patch(item.key, { state: r.duplicate ? 'duplicate' : 'stored', loaded: item.file.size });
-          } catch (err) {
-            if ((err as Error).name === 'AbortError') throw err;
-            failed++;
-            patch(item.key, { state: 'failed', error: (err as Error).message });
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, worker));
-      if (failed > 0) {
-        setError({ message: `${failed} file${failed === 1 ? '' : 's'} did not upload. Retry them, or remove them and complete the batch.` });
-        return;
-      }
-      await api(batchPaths.complete(id), { method: 'POST', signal: ctrl.signal });
-      onDone(id);
+      const id = await upload.mutateAsync(ctrl.signal);
+      if (id) onDone(id);
     } catch (err) {
       if ((err as Error).name === 'AbortError') {
         setItems((cur) => cur.map((i) => (i.state === 'uploading' ? { ...i, state: 'waiting', loaded: 0 } : i)));

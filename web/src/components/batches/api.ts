@@ -14,7 +14,7 @@ import type {
   UploadReply,
 } from '../../../../src/batches/schemas';
 import { ApiError, getToken } from '../../api/client';
-import type { ApiErrorBody } from '../../api/types';
+import type { ErrorBody as ApiErrorBody } from '../../../../src/platform/schemas';
 
 export type { BatchDetailT, BatchFileT, BatchSummaryT, LogRecordT, ProgressT, RecordsQueryT } from '../../../../src/batches/schemas';
 export type { BatchReport } from '../../../../src/batches/report';

@@ -4,7 +4,8 @@
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '../../api/client';
-import { faultPaths, sendPolicy } from './api';
+import { faultPaths } from './api';
+import { useSendPolicy } from './useSendPolicy';
 import { lineOfField, yamlSyntaxError } from './yamlLine';
 
 export const NEW_POLICY_YAML = `metadata:
@@ -47,6 +48,7 @@ export function PolicyEditor({ initial, editing, onDone, onCancel }: { initial: 
   const [text, setText] = useState(initial);
   const [error, setError] = useState<EditorError | null>(null);
   const [busy, setBusy] = useState(false);
+  const send = useSendPolicy();
   const area = useRef<HTMLTextAreaElement>(null);
   const gutter = useRef<HTMLDivElement>(null);
   const lineCount = useMemo(() => text.split('\n').length, [text]);
@@ -69,7 +71,7 @@ export function PolicyEditor({ initial, editing, onDone, onCancel }: { initial: 
     if (syntax) return showError({ message: `malformed YAML: ${syntax.message}`, line: syntax.line });
     setBusy(true);
     try {
-      const r = editing ? await sendPolicy('PUT', faultPaths.one(editing), text) : await sendPolicy('POST', faultPaths.create, text);
+      const r = await send.mutateAsync(editing ? { method: 'PUT', path: faultPaths.one(editing), yaml: text } : { method: 'POST', path: faultPaths.create, yaml: text });
       setError(null);
       const name = /^\s*name:\s*["']?([A-Za-z0-9_-]+)/m.exec(text)?.[1] ?? editing ?? '';
       onDone(name, r.warnings);

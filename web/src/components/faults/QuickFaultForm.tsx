@@ -2,7 +2,8 @@
 import { useState, type FormEvent } from 'react';
 import { stringify } from 'yaml';
 import { ApiError } from '../../api/client';
-import { faultPaths, sendPolicy, type FaultPolicy } from './api';
+import { faultPaths, type FaultPolicy } from './api';
+import { useSendPolicy } from './useSendPolicy';
 
 type Kind = 'abort' | 'delay';
 
@@ -24,6 +25,7 @@ export function QuickFaultForm({ onDone }: { onDone: (name: string) => void }) {
   const [f, setF] = useState({ name: '', namespace: 'demo', service: 'frontend', method: 'GET', path: '/', kind: 'abort' as Kind, status: '503', delayMs: '500', percentage: '100', durationSeconds: '' });
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const send = useSendPolicy();
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF((cur) => ({ ...cur, [k]: e.target.value }));
 
   const submit = async (ev: FormEvent) => {
@@ -31,7 +33,7 @@ export function QuickFaultForm({ onDone }: { onDone: (name: string) => void }) {
     setBusy(true);
     try {
       // NaN becomes null in JSON, so a blank number reaches the server and is named there.
-      await sendPolicy('POST', faultPaths.create, stringify(JSON.parse(JSON.stringify(quickPolicy(f)))));
+      await send.mutateAsync({ method: 'POST', path: faultPaths.create, yaml: stringify(JSON.parse(JSON.stringify(quickPolicy(f)))) });
       setError(null);
       onDone(f.name.trim());
     } catch (err) {

@@ -6,7 +6,7 @@ import type { FaultPolicy, FaultRule, StringMatcher } from '../../../../src/faul
 import type { ActiveInterval } from '../../../../src/faults/store';
 import type { policyStatus, summarize } from '../../../../src/faults/views';
 import { ApiError, getToken } from '../../api/client';
-import type { ApiErrorBody } from '../../api/types';
+import type { ErrorBody as ApiErrorBody } from '../../../../src/platform/schemas';
 
 export type { ActiveInterval, FaultPolicy, FaultRule, StringMatcher };
 export type FaultSummary = ReturnType<typeof summarize>;

@@ -2,9 +2,8 @@
  * When fault policies targeting a service were in force, for shading the SLO charts: an outage
  * someone injected on purpose should not be read as a real one.
  */
-import { useEffect, useState } from 'react';
-import { api } from '../../api/client';
-import { useAuth } from '../../auth';
+import { useQueries, type QueryObserverResult } from '@tanstack/react-query';
+import { apiKey, fetchApi } from '../../api/useApi';
 import type { ChartOption } from '../EChart';
 import type { Palette } from '../../theme';
 import { faultPaths, type ActiveInterval, type ActiveIntervalsReply } from './api';
@@ -15,49 +14,42 @@ export interface FaultTarget {
 }
 
 const POLL_MS = 15_000;
+const NONE: ActiveInterval[] = [];
+
+/** The intervals of every reply, each once (two targets may share a wildcard policy), oldest first. */
+function merge(results: QueryObserverResult<ActiveIntervalsReply>[]): ActiveInterval[] {
+  const seen = new Set<string>();
+  const all: ActiveInterval[] = [];
+  for (const r of results) {
+    for (const i of r.data?.intervals ?? []) {
+      const k = `${i.policy}|${i.from}`;
+      if (!seen.has(k)) all.push(i);
+      seen.add(k);
+    }
+  }
+  return all.length ? all.sort((a, b) => a.from - b.from) : NONE;
+}
 
 /**
  * Fault intervals of every target since `since` (epoch ms), refreshed every 15 s. A server without
  * the faults module, or a failed request, gives no intervals: the charts still draw.
  */
 export function useFaultIntervals(targets: FaultTarget[], since: number | undefined): ActiveInterval[] {
-  const { epoch } = useAuth();
-  const [intervals, setIntervals] = useState<ActiveInterval[]>([]);
-  const key = targets.map((t) => `${t.namespace}/${t.service}`).sort().join(',');
-  useEffect(() => {
-    if (!key || since === undefined) {
-      setIntervals([]);
-      return;
-    }
-    const ctrl = new AbortController();
-    const load = async () => {
-      const replies = await Promise.all(
-        key.split(',').map((id) => {
-          const [namespace, service] = id.split('/');
-          return api<ActiveIntervalsReply>(faultPaths.intervals, { query: { service, namespace, since }, signal: ctrl.signal }).catch(() => null);
-        }),
-      );
-      if (ctrl.signal.aborted) return;
-      const seen = new Set<string>();
-      const all: ActiveInterval[] = [];
-      for (const r of replies) {
-        for (const i of r?.intervals ?? []) {
-          const k = `${i.policy}|${i.from}`;
-          if (!seen.has(k)) all.push(i);
-          seen.add(k);
-        }
-      }
-      setIntervals(all.sort((a, b) => a.from - b.from));
-    };
-    void load();
-    const id = window.setInterval(() => void load(), POLL_MS);
-    return () => {
-      ctrl.abort();
-      window.clearInterval(id);
-    };
-    // `since` moves with every poll of the page; a minute's precision is enough to refetch.
-  }, [key, since === undefined ? undefined : Math.floor(since / 60_000), epoch]);
-  return intervals;
+  const ids = [...new Set(targets.map((t) => `${t.namespace}/${t.service}`))].sort();
+  // `since` moves with every poll of the page; to the minute it keeps one cache entry per target.
+  const from = since === undefined ? undefined : Math.floor(since / 60_000) * 60_000;
+  return useQueries({
+    queries: ids.map((id) => {
+      const [namespace, service] = id.split('/');
+      return {
+        queryKey: apiKey(faultPaths.intervals, { service, namespace, since: from }),
+        queryFn: fetchApi<ActiveIntervalsReply>,
+        enabled: from !== undefined,
+        refetchInterval: POLL_MS,
+      };
+    }),
+    combine: merge,
+  });
 }
 
 /**

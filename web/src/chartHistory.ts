@@ -1,4 +1,4 @@
-/** Which part of a history series a chart draws (pure; tested in test/web/history.test.ts). */
+/** Which part of a history series a chart draws (pure; tested in test/web/chart-history.test.ts). */
 
 /**
  * The history points a chart draws: none from before the data starts (a young install's chart

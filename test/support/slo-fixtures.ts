@@ -3,7 +3,8 @@
  * services, `edges` caller → callee edges and `routes` ingress routes over `domains` domains; each
  * call with a different seq gives different (seeded) counts.
  */
-import type { LatencyHistogram, Snapshot } from '../snapshot.js';
+import type { LatencyHistogram, Snapshot } from '../../src/slo/snapshot.js';
+import { seededRandom } from '../../src/simulate/random.js';
 
 export const DEFAULT_BOUNDS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
@@ -18,17 +19,8 @@ export interface FleetShape {
   bounds?: number[];
 }
 
-/** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator (mulberry32) of the simulator, so tests and benches share one. */
+export const rng: (seed: number) => () => number = seededRandom;
 
 export function histogram(rand: () => number, total: number, bounds: number[]): LatencyHistogram {
   const counts = new Array<number>(bounds.length + 1).fill(0);

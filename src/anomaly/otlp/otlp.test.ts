@@ -6,7 +6,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { fixturesDir } from '../../test/support/env.js';
+import { fixturesDir } from '../../../test/support/env.js';
 import {
   OtlpDecodeError,
   SPAN_KIND,
@@ -19,7 +19,7 @@ import {
   statusProtobuf,
   summarize,
   type DecodedTraces,
-} from './otlp.js';
+} from './index.js';
 
 const otlpDir = fixturesDir('otlp');
 const tempoDir = fixturesDir('tempo');
@@ -147,7 +147,7 @@ describe('OTLP/JSON variants the spec allows', () => {
     expect(exportResponseJson(d.rejectedSpans, d.errorMessage)).toEqual({ partialSuccess: { rejectedSpans: '5', errorMessage: d.errorMessage } });
   });
 
-  it('rejects garbage with an OtlpDecodeError (→ 400)', () => {
+  it('rejects garbage with a malformed OtlpDecodeError', () => {
     for (const bad of ['not json', '[]', '{"resourceSpans": 5}', '{"resourceSpans": [1]}', '{"resourceSpans":[{"scopeSpans":{}}]}', '"x"']) {
       expect(() => decodeJsonTraces(bad)).toThrow(OtlpDecodeError);
     }
@@ -299,16 +299,16 @@ describe('protobuf decoder robustness', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
-  it('maps transport problems to 413 and 415', () => {
+  it('tells a body too large and an unsupported media type or encoding from malformed data', () => {
     const big = gzipSync(Buffer.alloc(2 * 1024 * 1024));
     const tooBig = () => decodeOtlpTraces({ body: big, contentType: 'application/x-protobuf', contentEncoding: 'gzip', maxBytes: 1024 * 1024 });
-    expect(tooBig).toThrow(expect.objectContaining({ statusCode: 413 }));
-    expect(() => decodeOtlpTraces({ body: good, contentType: 'text/plain' })).toThrow(expect.objectContaining({ statusCode: 415 }));
+    expect(tooBig).toThrow(expect.objectContaining({ kind: 'too_large' }));
+    expect(() => decodeOtlpTraces({ body: good, contentType: 'text/plain' })).toThrow(expect.objectContaining({ kind: 'unsupported_media_type' }));
     expect(() => decodeOtlpTraces({ body: good, contentType: 'application/x-protobuf', contentEncoding: 'br' })).toThrow(
-      expect.objectContaining({ statusCode: 415 }),
+      expect.objectContaining({ kind: 'unsupported_media_type' }),
     );
     expect(() => decodeOtlpTraces({ body: good, contentType: 'application/x-protobuf', contentEncoding: 'gzip' })).toThrow(
-      expect.objectContaining({ statusCode: 400 }),
+      expect.objectContaining({ kind: 'malformed' }),
     );
   });
 });

@@ -1,9 +1,9 @@
 /**
- * Which history points the SLO charts draw (web/src/history.ts): fitted to the data on a young
+ * Which history points the SLO charts draw (web/src/chartHistory.ts): fitted to the data on a young
  * install, without the incomplete last step.
  */
 import { describe, expect, it } from 'vitest';
-import { historyRange, visibleHistory } from '../../web/src/history.js';
+import { historyRange, visibleHistory } from '../../web/src/chartHistory.js';
 
 const MIN = 60_000;
 // A 1h chart of 1-minute steps, 10:00 … 10:59; answered at 10:59:30.

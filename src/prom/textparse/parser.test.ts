@@ -9,8 +9,8 @@ import {
   parseToFamilies,
   type Labels,
   type MetricType,
-} from './parser.js';
-import { seededRandom } from '../simulate/random.js';
+} from './index.js';
+import { seededRandom } from '../../simulate/random.js';
 
 /** Collect what the visitor sees. */
 function visit(text: string, opts: Parameters<typeof parseExposition>[2] = {}) {

@@ -1,0 +1,94 @@
+/**
+ * The domain page's "Which route serves this URL?" in Chromium against a real server: a snapshot
+ * whose routes carry their rules (built as the agent builds them) is ingested, then the form asks for
+ * a path and the page shows the route Traefik picks and the router it tried first. Expected routes
+ * are worked out by hand: the longer rule is tried first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { routeInfosFromMappings } from '../../src/slo/agent/routes.js';
+import type { Snapshot } from '../../src/slo/snapshot.js';
+import { routeMappingsFromYaml } from '../../src/traefik/index.js';
+import { chromiumAvailable, ensureWebBuilt, launchBrowser, startWebServer, type WebServer } from '../e2e/browser.js';
+import { watchErrors } from '../e2e/page-helpers.js';
+
+const haveChromium = chromiumAvailable();
+
+const MANIFESTS = `
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: storefront, namespace: shop }
+spec:
+  routes:
+    - match: Host(\`shop.example.com\`) && PathPrefix(\`/api\`)
+      kind: Rule
+      services: [{ name: api, port: 8080 }]
+    - match: Host(\`shop.example.com\`)
+      kind: Rule
+      services: [{ name: web, port: 80 }]
+`;
+
+describe.skipIf(!haveChromium)('domain page: which route serves this URL', () => {
+  let web: WebServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    web = await startWebServer();
+    const snapshot: Snapshot = {
+      cluster_id: 'rm',
+      agent_id: 'a1',
+      seq: 1,
+      timestamp: Date.now() - 60_000,
+      services: [],
+      edges: [],
+      ingress: [],
+      routes: routeInfosFromMappings(routeMappingsFromYaml(MANIFESTS)),
+    };
+    const res = await fetch(`${web.url}/api/v2/agent/snapshots`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${web.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(snapshot),
+    });
+    expect(res.status, await res.text()).toBe(200);
+    browser = await launchBrowser();
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await web?.stop();
+  });
+
+  it('shows the route that serves a path, and the router tried before it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const errors = watchErrors(page);
+    try {
+      await page.goto(`${web.url}/slo/domains/shop.example.com?cluster_id=rm`);
+      const form = page.getByTestId('route-match-form');
+      await form.waitFor({ timeout: 30_000 });
+      expect(await form.getByRole('textbox', { name: 'Host' }).inputValue()).toBe('shop.example.com');
+
+      await form.getByRole('textbox', { name: 'Path' }).fill('/checkout');
+      await form.getByRole('button', { name: 'Explain' }).click();
+      const served = page.getByTestId('route-match-served');
+      await served.waitFor({ timeout: 30_000 });
+      expect(await served.textContent()).toMatch(/shop\/storefront.*path \/ .*service web:80/);
+      const rows = page.getByTestId('route-match-answer').locator('tbody tr');
+      // The /api rule is longer, so Traefik tries it first; its PathPrefix fails.
+      expect(await rows.count()).toBe(2);
+      expect(await rows.nth(0).textContent()).toMatch(/46No match.*✓ Host\(`shop\.example\.com`\).*✗ PathPrefix\(`\/api`\)/);
+      expect(await rows.nth(1).textContent()).toMatch(/24Serves/);
+
+      await form.getByRole('textbox', { name: 'Path' }).fill('/api/cart');
+      await form.getByRole('button', { name: 'Explain' }).click();
+      await page.waitForFunction(() => /service api:8080/.test(document.querySelector('[data-testid="route-match-served"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+
+      await form.getByRole('textbox', { name: 'Path' }).fill('no-slash');
+      await form.getByRole('button', { name: 'Explain' }).click();
+      await page.getByText(/^path: /).waitFor({ timeout: 30_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
