@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumAvailable, ensureWebBuilt, launchBrowser, startWebServer, type WebServer } from '../e2e/browser.js';
 import { anomalies, installMockApi } from '../e2e/mock-api.js';
 import { watchErrors } from '../e2e/page-helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const haveChromium = chromiumAvailable();
 
@@ -26,15 +27,28 @@ async function pausedClockContext(browser: Browser): Promise<BrowserContext> {
 }
 
 /**
+ * Count the page's API requests still in flight, so a step can wait for their answers to arrive
+ * before the clock moves again (on a busy machine an answer may otherwise land a step late).
+ */
+function trackApiRequests(page: Page): () => number {
+  let inFlight = 0;
+  const isApi = (url: string) => new URL(url).pathname.startsWith('/api/');
+  page.on('request', (r) => void (isApi(r.url()) && inFlight++));
+  page.on('requestfinished', (r) => void (isApi(r.url()) && inFlight--));
+  page.on('requestfailed', (r) => void (isApi(r.url()) && inFlight--));
+  return () => inFlight;
+}
+
+/**
  * Move the page's clock a step at a time (calling `afterStep` with the time moved so far) until
  * `done` holds or `maxSteps` have run; the page time it took.
  */
-async function runClockUntil(page: Page, done: () => Promise<boolean>, afterStep: (elapsed: number) => void = () => {}, maxSteps = 60): Promise<number> {
+async function runClockUntil(page: Page, done: () => Promise<boolean>, afterStep: (elapsed: number) => void | Promise<void> = () => {}, maxSteps = 60): Promise<number> {
   let elapsed = 0;
   for (let step = 0; step < maxSteps && !(await done()); step++) {
     await page.clock.runFor(STEP_MS);
     elapsed += STEP_MS;
-    afterStep(elapsed);
+    await afterStep(elapsed);
   }
   return elapsed;
 }
@@ -97,8 +111,21 @@ describe.skipIf(!haveChromium)('dashboard data fetching', () => {
   it('retries a 5xx with backoff before the next poll is due, and shows a 4xx at once without asking again', async () => {
     const context = await pausedClockContext(browser);
     try {
+      // The page's own (paused, test-driven) clock stamps each feed request, so the spacing read
+      // below is page time: how fast this machine runs the steps cannot change it.
+      await context.addInitScript(() => {
+        const stamps: number[] = [];
+        (window as unknown as { feedRequestTimes: number[] }).feedRequestTimes = stamps;
+        const realFetch = window.fetch.bind(window);
+        window.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+          const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+          if (new URL(url, location.href).pathname === '/api/v1/anomalies') stamps.push(Date.now());
+          return realFetch(input, init);
+        };
+      });
       const page = await context.newPage();
       const errors = watchErrors(page);
+      const inFlight = trackApiRequests(page);
       await installMockApi(page);
       // Routes added later are asked first: these answer before the mock does (or hand over to it).
       let feedAsked = 0;
@@ -112,10 +139,15 @@ describe.skipIf(!haveChromium)('dashboard data fetching', () => {
       });
       await page.goto(`${web.url}/anomalies`);
       const feed = page.getByTestId('anomaly-feed');
-      const took = await runClockUntil(page, () => feed.isVisible());
+      await runClockUntil(page, () => feed.isVisible(), () => waitFor('API answers to arrive', () => inFlight() === 0).then(() => {}));
       await expect(feed.locator('tbody tr').count()).resolves.toBe(anomalies().anomalies.length);
       expect(feedAsked, 'two 503s, then the answer').toBe(3);
-      expect(took, 'the retries (1 s, then 2 s) answered before the next poll would have').toBeLessThan(FEED_POLL_MS);
+      const times = await page.evaluate(() => (window as unknown as { feedRequestTimes: number[] }).feedRequestTimes);
+      expect(times.length, 'the page sent three feed requests').toBe(3);
+      const answeredAfter = times[2]! - times[0]!;
+      // TanStack's backoff waits 1 s, then 2 s; the clock moves in steps of STEP_MS, so each retry fires up to one step late.
+      expect(answeredAfter, 'the retries waited their backoff (1 s, then 2 s)').toBeGreaterThanOrEqual(3000);
+      expect(answeredAfter, 'the retries answered before the next poll would have').toBeLessThan(FEED_POLL_MS);
       await page.locator('main [data-state="error"][data-status="403"]').waitFor();
       expect(baselinesAsked, 'a 403 is not asked again').toBe(1);
       expect(errors).toEqual([]);
