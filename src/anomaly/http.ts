@@ -37,6 +37,7 @@ import { otlpDecodeStatus } from './http-errors.js';
 import {
   AnomaliesQuery,
   AnomaliesResponse,
+  AnomalyStatus,
   AvailableQuery,
   AvailableResponse,
   BaselineQuery,
@@ -378,13 +379,14 @@ export function registerAnomalyRoutes(scope: FastifyInstance, svc: AnomalyServic
       schema: {
         tags: TAGS,
         summary: 'Rule in force, buckets waiting for the baseline job, Tempo poller and webhook state',
+        response: { 200: AnomalyStatus },
       },
     },
     async () => {
       const r = store.rule;
       return {
         timeZone: r.timeZone,
-        rule: { factor: r.factor, k: r.k, minSamples: r.minSamples, madFloorMs: r.madFloorMs, madFloorRatio: r.madFloorRatio, weekendDays: r.weekendDays, fallback: r.fallback },
+        rule: { factor: r.factor, k: r.k, minSamples: r.minSamples, madFloorMs: r.madFloorMs, madFloorRatio: r.madFloorRatio, weekendDays: [...r.weekendDays], fallback: r.fallback },
         pendingDirty: await store.pendingDirty(),
         serverSpans: svc.settings.serverSpans,
         tempo: svc.poller ? await svc.poller.currentStatus() : null,

@@ -10,7 +10,9 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Nullable, StringEnum, typed, type Same } from '../platform/schemas.js';
 import { MAX_ENDPOINT_LENGTH, MAX_SERVICE_LENGTH } from './normalize.js';
-import type { FallbackLevel as CoreFallbackLevel } from './rule.js';
+import type { PollerStatus as CorePollerStatus } from './poller.js';
+import type { FallbackConfig as CoreFallbackConfig, FallbackLevel as CoreFallbackLevel } from './rule.js';
+import type { DeliveryOutcome as CoreDeliveryOutcome } from './webhook.js';
 import type { DayType as CoreDayType } from './types.js';
 
 /** An object that may be null, as `nullable` (the form these answers have always been serialised in). */
@@ -210,3 +212,48 @@ export type IngestResult = Static<typeof IngestResult>;
 export const OtlpExportResponse = Type.Object({
   partialSuccess: Type.Optional(Type.Object({ rejectedSpans: Type.Optional(Type.String()), errorMessage: Type.Optional(Type.String()) })),
 });
+
+// ---------------------------------------------------------------- GET /api/v1/anomaly/status
+
+export const SearchWindow = Type.Object({ start: Type.Number({ description: 'unix seconds' }), end: Type.Number({ description: 'unix seconds' }) });
+
+export const PollerStatus = Type.Object({
+  source: Type.String(),
+  watermark: Nullable(Type.Number(), { description: 'End (unix seconds) of the last window searched and ingested; null before the first success' }),
+  consecutiveFailures: Type.Integer(),
+  lastError: Nullable(Type.String()),
+  lastAttemptAt: Nullable(Type.Number()),
+  lastSuccessAt: Nullable(Type.Number()),
+  nextAttemptAt: Nullable(Type.Number(), { description: 'Epoch ms before which no poll is attempted (backoff); null when not backing off' }),
+  lastWindow: orNull(SearchWindow),
+  truncatedWindows: Type.Integer({ description: 'Windows Tempo truncated even after splitting (traces were missed there)' }),
+});
+export type PollerStatus = Static<typeof PollerStatus>;
+
+export const WebhookStats = Type.Object({ sent: Type.Integer(), failed: Type.Integer(), suppressed: Type.Integer(), dropped: Type.Integer() });
+export type WebhookStats = Static<typeof WebhookStats>;
+
+export const AnomalyStatus = Type.Object({
+  timeZone: Type.String({ description: 'IANA zone of the hour and day-type buckets' }),
+  rule: Type.Object({
+    factor: Type.Number(),
+    k: Type.Number(),
+    minSamples: Type.Integer(),
+    madFloorMs: Type.Number(),
+    madFloorRatio: Type.Number(),
+    weekendDays: Type.Array(Type.Integer(), { description: 'Days of week (0 = Sunday) that are weekend' }),
+    fallback: Type.Object({
+      neighbourHours: Type.Integer(),
+      neighbourMinSamples: Type.Integer(),
+      dayTypeMinSamples: Type.Integer(),
+      allMinSamples: Type.Integer(),
+    }),
+  }),
+  pendingDirty: Type.Integer({ description: 'Buckets waiting for the baseline job' }),
+  serverSpans: Type.Boolean(),
+  tempo: orNull(PollerStatus, 'The Tempo poller; null when no Tempo is configured (or before its first poll)'),
+  webhook: orNull(WebhookStats, 'Webhook deliveries since start; null when no webhook is configured'),
+});
+export type AnomalyStatus = Static<typeof AnomalyStatus>;
+const sameStatus: [Same<PollerStatus, CorePollerStatus>, Same<WebhookStats, Record<CoreDeliveryOutcome, number>>, Same<AnomalyStatus['rule']['fallback'], CoreFallbackConfig>] = [true, true, true];
+void sameStatus;

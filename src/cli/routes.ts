@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
-  canonicalHeaderKey,
+  BadRouteRequest,
   chooseRoute,
   ManifestError,
   routeMappingsFromYaml,
   routersFromMappings,
+  routeRequestOf,
   routersOnEntryPoint,
   type ManifestRouter,
   type RouteChoice,
@@ -18,12 +19,7 @@ function collect(v: string, prev: string[]) {
   return [...prev, v];
 }
 
-/** `Name=value` or `Name: value`, keyed as Go's Header.Set would (canonical name). */
-export function parseHeaderFlag(spec: string): [string, string] {
-  const m = /^([^=:\s]+)\s*[=:]\s?(.*)$/.exec(spec);
-  if (!m) throw new UsageError(`--header expects Name=value, got "${spec}"`);
-  return [canonicalHeaderKey(m[1]), m[2]];
-}
+const FLAG_OF = { path: '--path', header: '--header', client_ip: '--client-ip' } as const;
 
 export interface MatchFlags {
   host: string;
@@ -33,23 +29,14 @@ export interface MatchFlags {
   clientIp?: string;
 }
 
-/** The request the flags describe; a `?query` on --path is split off as Traefik's URL parsing would. */
+/** The request the flags describe (the same reading as GET /api/v2/slo/routes/match); a bad one is a usage error naming its flag. */
 export function requestFromFlags(f: MatchFlags): RouteRequest {
-  if (!f.path.startsWith('/')) throw new UsageError(`--path must start with "/", got "${f.path}"`);
-  const q = f.path.indexOf('?');
-  const headers: Record<string, string[]> = {};
-  for (const spec of f.header ?? []) {
-    const [k, v] = parseHeaderFlag(spec);
-    (headers[k] ??= []).push(v);
+  try {
+    return routeRequestOf({ host: f.host, path: f.path, method: f.method, headers: f.header, clientIp: f.clientIp });
+  } catch (err) {
+    if (err instanceof BadRouteRequest) throw new UsageError(`${FLAG_OF[err.kind]}: ${err.message}`);
+    throw err;
   }
-  return {
-    host: f.host,
-    path: q < 0 ? f.path : f.path.slice(0, q),
-    query: q < 0 ? '' : f.path.slice(q + 1),
-    method: f.method ?? 'GET',
-    headers,
-    ...(f.clientIp ? { clientIP: f.clientIp } : {}),
-  };
 }
 
 function parts(v: RouterVerdict): string {

@@ -3,191 +3,108 @@
  * Every count is a DELTA over the agent's last interval (Prometheus `increase` semantics), never a
  * cumulative counter, so the server can add snapshots without knowing about restarts.
  */
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from '../platform/schemas.js';
 
-/** A latency histogram in milliseconds with its exact bucket layout (never re-bucketed). */
-export interface LatencyHistogram {
-  /** Finite upper bounds in ms, strictly increasing. */
-  bounds: number[];
-  /** Per-bucket (NOT cumulative) counts; length = bounds.length + 1, the last being (max bound, +Inf). */
-  counts: number[];
-  sum_ms: number;
-  count: number;
-}
-
-export interface ServiceRequests {
-  status_code: string;
-  /** Linkerd's classification: 'success' | 'failure' (mesh failure = 5xx, not 4xx). */
-  classification: string;
-  count: number;
-}
-
-export interface ServiceMetrics {
-  namespace: string;
-  name: string;
-  requests: ServiceRequests[];
-  /** Requests over mTLS (Linkerd `tls="true"`). */
-  tls_requests: number;
-  latency: LatencyHistogram;
-}
-
-export interface EdgeMetrics {
-  src_namespace: string;
-  src_name: string;
-  dst_namespace: string;
-  dst_name: string;
-  requests: number;
-  failures: number;
-  latency: LatencyHistogram;
-}
-
-export interface IngressRequests {
-  code: string;
-  method: string;
-  count: number;
-}
-
-export interface IngressMetrics {
-  /** The Traefik `service` label, e.g. `default-web-6b204d94623b3df4370c@kubernetescrd`. */
-  service_key: string;
-  requests: IngressRequests[];
-  latency: LatencyHistogram;
-}
-
-/** One (domain, path) an ingress route serves (seed 001 IngressRouteInfo). */
-export interface RouteInfo {
-  name: string;
-  namespace: string;
-  domain: string;
-  path_prefix: string;
-  service_key: string;
-  service_name: string;
-  service_port: number;
-  tls: boolean;
-  /**
-   * What `vigil routes match` and GET /api/v2/slo/routes/match need to tell which router serves a
-   * URL (agents before these fields send none; the server then says so). The router name carries its
-   * provider (`…@kubernetescrd`), which orders routers of equal priority.
-   */
-  router?: string;
-  rule?: string;
-  syntax?: 'v2' | 'v3';
-  /** Explicit router priority; absent or 0 = the rule's length. */
-  priority?: number;
-  /** Entry points the router listens on; empty = all. */
-  entry_points?: string[];
-}
+/** Largest count or millisecond sum one snapshot may carry: sums of many stay exact and finite. */
+export const MAX_SNAPSHOT_VALUE = 1e15;
 
 /** Longest rule an agent ships (longer rules go without, as from an old agent). */
 export const MAX_RULE_LENGTH = 4096;
 
-export interface Snapshot {
-  cluster_id: string;
-  agent_id: string;
-  /** Monotonic per agent; (cluster_id, agent_id, seq) is the idempotency key. */
-  seq: number;
-  /** End of the interval the deltas cover, epoch ms. */
-  timestamp: number;
-  services: ServiceMetrics[];
-  edges: EdgeMetrics[];
-  ingress: IngressMetrics[];
-  routes: RouteInfo[];
-}
+/** A count or a millisecond sum: never negative, never so large that adding many loses precision. */
+const Count = (description?: string) => Type.Number({ minimum: 0, maximum: MAX_SNAPSHOT_VALUE, ...(description ? { description } : {}) });
+/** A Kubernetes name or namespace, or a service key / name that may become a domain (253). */
+const Name = (minLength = 1) => Type.String({ minLength, maxLength: 253 });
 
-const histogramSchema = {
-  type: 'object',
-  required: ['bounds', 'counts', 'sum_ms', 'count'],
-  properties: {
-    bounds: { type: 'array', maxItems: 200, items: { type: 'number' } },
-    counts: { type: 'array', maxItems: 201, items: { type: 'number', minimum: 0 } },
-    sum_ms: { type: 'number', minimum: 0 },
-    count: { type: 'number', minimum: 0 },
-  },
-} as const;
+/** A latency histogram in milliseconds with its exact bucket layout (never re-bucketed). */
+export const LatencyHistogram = Type.Object({
+  bounds: Type.Array(Type.Number(), { maxItems: 200, description: 'Finite upper bounds in ms, strictly increasing' }),
+  counts: Type.Array(Count(), {
+    maxItems: 201,
+    description: 'Per-bucket (NOT cumulative) counts; length = bounds.length + 1, the last being (max bound, +Inf)',
+  }),
+  sum_ms: Count(),
+  count: Count(),
+});
+export type LatencyHistogram = Static<typeof LatencyHistogram>;
 
-const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
-const count = { type: 'number', minimum: 0 } as const;
+export const ServiceRequests = Type.Object({
+  status_code: Type.String({ maxLength: 8 }),
+  classification: Type.String({ maxLength: 32, description: "Linkerd's classification: 'success' | 'failure' (mesh failure = 5xx, not 4xx)" }),
+  count: Count(),
+});
+export type ServiceRequests = Static<typeof ServiceRequests>;
 
-/** JSON schema of Snapshot; the server validates every body against it (and histograms' shape in code). */
-export const snapshotSchema = {
-  type: 'object',
-  required: ['cluster_id', 'agent_id', 'seq', 'timestamp', 'services', 'edges', 'ingress', 'routes'],
-  properties: {
-    cluster_id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
-    agent_id: { type: 'string', minLength: 1, maxLength: 128 },
-    seq: { type: 'integer', minimum: 0 },
-    timestamp: { type: 'integer', minimum: 0 },
-    services: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['namespace', 'name', 'requests', 'tls_requests', 'latency'],
-        properties: {
-          namespace: name,
-          name,
-          requests: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['status_code', 'classification', 'count'],
-              properties: { status_code: { type: 'string', maxLength: 8 }, classification: { type: 'string', maxLength: 32 }, count },
-            },
-          },
-          tls_requests: count,
-          latency: histogramSchema,
-        },
-      },
-    },
-    edges: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['src_namespace', 'src_name', 'dst_namespace', 'dst_name', 'requests', 'failures', 'latency'],
-        properties: { src_namespace: name, src_name: name, dst_namespace: name, dst_name: name, requests: count, failures: count, latency: histogramSchema },
-      },
-    },
-    ingress: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['service_key', 'requests', 'latency'],
-        properties: {
-          service_key: { type: 'string', minLength: 1, maxLength: 512 },
-          requests: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['code', 'method', 'count'],
-              properties: { code: { type: 'string', maxLength: 8 }, method: { type: 'string', maxLength: 16 }, count },
-            },
-          },
-          latency: histogramSchema,
-        },
-      },
-    },
-    routes: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['domain', 'path_prefix', 'service_key'],
-        properties: {
-          name: { type: 'string' },
-          namespace: { type: 'string' },
-          domain: { type: 'string', minLength: 1, maxLength: 253 },
-          path_prefix: { type: 'string', minLength: 1, maxLength: 1024 },
-          service_key: { type: 'string', minLength: 1, maxLength: 512 },
-          service_name: { type: 'string' },
-          service_port: { type: 'integer' },
-          tls: { type: 'boolean' },
-          router: { type: 'string', minLength: 1, maxLength: 512 },
-          rule: { type: 'string', minLength: 1, maxLength: MAX_RULE_LENGTH },
-          syntax: { type: 'string', enum: ['v2', 'v3'] },
-          priority: { type: 'integer' },
-          entry_points: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 128 } },
-        },
-      },
-    },
-  },
-} as const;
+export const ServiceMetrics = Type.Object({
+  namespace: Name(),
+  name: Name(),
+  requests: Type.Array(ServiceRequests),
+  tls_requests: Count('Requests over mTLS (Linkerd `tls="true"`)'),
+  latency: LatencyHistogram,
+});
+export type ServiceMetrics = Static<typeof ServiceMetrics>;
+
+export const EdgeMetrics = Type.Object({
+  src_namespace: Name(),
+  src_name: Name(),
+  dst_namespace: Name(),
+  dst_name: Name(),
+  requests: Count(),
+  failures: Count(),
+  latency: LatencyHistogram,
+});
+export type EdgeMetrics = Static<typeof EdgeMetrics>;
+
+export const IngressRequests = Type.Object({
+  code: Type.String({ maxLength: 8 }),
+  method: Type.String({ maxLength: 16 }),
+  count: Count(),
+});
+export type IngressRequests = Static<typeof IngressRequests>;
+
+export const IngressMetrics = Type.Object({
+  service_key: Type.String({ minLength: 1, maxLength: 253, description: 'The Traefik `service` label, e.g. `default-web-6b204d94623b3df4370c@kubernetescrd`' }),
+  requests: Type.Array(IngressRequests),
+  latency: LatencyHistogram,
+});
+export type IngressMetrics = Static<typeof IngressMetrics>;
+
+/**
+ * One (domain, path) an ingress route serves (seed 001 IngressRouteInfo). A route may come without a
+ * host or path (the server falls back to its service name and "/"). `router` … `entry_points` are
+ * what `vigil routes match` and GET /api/v2/slo/routes/match need to tell which router serves a URL
+ * (agents before these fields send none; the server then says so).
+ */
+export const RouteInfo = Type.Object({
+  name: Type.Optional(Name(0)),
+  namespace: Type.Optional(Name(0)),
+  domain: Name(0),
+  path_prefix: Type.String({ maxLength: 1024 }),
+  service_key: Name(),
+  service_name: Type.Optional(Name(0)),
+  service_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  tls: Type.Optional(Type.Boolean()),
+  router: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'The router name with its provider (`…@kubernetescrd`), which orders routers of equal priority' })),
+  rule: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_RULE_LENGTH })),
+  syntax: Type.Optional(StringEnum(['v2', 'v3'])),
+  priority: Type.Optional(Type.Integer({ description: "Explicit router priority; absent or 0 = the rule's length" })),
+  entry_points: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 32, description: 'Entry points the router listens on; empty = all' })),
+});
+export type RouteInfo = Static<typeof RouteInfo>;
+
+/** The body of POST /api/v2/agent/snapshots; the server validates every body against it (and histograms' shape in code). */
+export const Snapshot = Type.Object({
+  cluster_id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
+  agent_id: Type.String({ minLength: 1, maxLength: 128 }),
+  seq: Type.Integer({ minimum: 0, description: 'Monotonic per agent; (cluster_id, agent_id, seq) is the idempotency key' }),
+  timestamp: Type.Integer({ minimum: 0, description: 'End of the interval the deltas cover, epoch ms' }),
+  services: Type.Array(ServiceMetrics),
+  edges: Type.Array(EdgeMetrics),
+  ingress: Type.Array(IngressMetrics),
+  routes: Type.Array(RouteInfo),
+});
+export type Snapshot = Static<typeof Snapshot>;
 
 /**
  * Checks a JSON-schema-valid histogram is also consistent: bounds increasing, counts one longer,

@@ -7,6 +7,7 @@
 export { routeMappingsFromObjects, routeMappingsFromYaml, ManifestError, type RouteMapping, type RouteMappingOptions } from './manifests.js';
 export { ingressRouteRouteNames } from './naming.js';
 export { canonicalHeaderKey, type MatcherVerdict, type RouteRequest } from './rule-match.js';
+export { BadRouteRequest, parseHeaderSpec, routeRequestOf, type RouteRequestSpec } from './route-request.js';
 export {
   chooseRoute,
   routersFromMappings,

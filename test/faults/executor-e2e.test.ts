@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Executor } from '../../src/faults/executor/index.js';
 import { fixturesDir } from '../support/env.js';
-import { executorWith, request, startUpstream, tempDir, until, type Upstream } from './executor-support.js';
+import { executorWith, request, startUpstream, tempDir, type Upstream } from './executor-support.js';
 import { parsePolicyDocuments } from '../../src/faults/policy/index.js';
 import { call, faultBackends, json, startFaultServer, yaml, type FaultServer } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const hfi = fixturesDir('hfi');
 
@@ -25,7 +26,7 @@ for (const backend of faultBackends()) {
         stateFile: path.join(tempDir(), 'state.json'),
         reportIntervalMs: 200,
       });
-      await until(() => ex.policies.status().connected, 'the policy stream');
+      await waitFor('the policy stream', () => ex.policies.status().connected);
     });
 
     afterAll(async () => {
@@ -38,7 +39,7 @@ for (const backend of faultBackends()) {
       expect((await request(ex.url + '/')).status).toBe(200);
       const applied = await call(server, '/v1/policies', yaml(readFileSync(path.join(hfi!, 'current/abort-policy.yaml'), 'utf8')));
       expect(applied.status).toBe(201);
-      await until(() => ex.policies.status().ruleCount === 1, 'the pushed policy');
+      await waitFor('the pushed policy', () => ex.policies.status().ruleCount === 1);
       const a = await request(ex.url + '/');
       expect(a.status).toBe(503);
       expect(a.body).toBe('Fault injection: Service unavailable');
@@ -47,13 +48,13 @@ for (const backend of faultBackends()) {
 
       // the server hears the count and the version in force from the executor's report
       const version = ex.policies.status().version;
-      await until(async () => {
+      await waitFor('the report to reach the server', async () => {
         const r = (await (await call(server, '/v1/executors')).json()) as { executors?: { executor_id?: string; policy_version?: string }[] };
         return JSON.stringify(r).includes('test-executor') && JSON.stringify(r).includes(version);
-      }, 'the report to reach the server');
+      });
 
       expect((await call(server, '/v1/policies/abort-policy', { method: 'DELETE' })).status).toBe(200);
-      await until(() => ex.policies.status().ruleCount === 0, 'the deletion');
+      await waitFor('the deletion', () => ex.policies.status().ruleCount === 0);
       expect((await request(ex.url + '/')).status).toBe(200);
     });
 
@@ -62,7 +63,7 @@ for (const backend of faultBackends()) {
       const elsewhere = { metadata: { name: 'checkout-abort' }, spec: { selector: { service: 'checkout', namespace: 'demo' }, rules: [{ match: { path: { prefix: '/' } }, fault: { percentage: 100, abort: { httpStatus: 500 } } }] } };
       for (const p of [...policies, elsewhere]) expect((await call(server, '/v1/policies', json(p))).status).toBe(201);
       // frontend-delay (frontend/demo), global-abort (*/*), namespace-delay (*/demo), legacy-policy (no selector); not checkout-abort
-      await until(() => ex.policies.status().policyCount === 5, 'all five policies');
+      await waitFor('all five policies', () => ex.policies.status().policyCount === 5);
       expect(ex.policies.status().ruleCount).toBe(4);
     });
   });

@@ -2,7 +2,8 @@ import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Executor } from '../../src/faults/executor/index.js';
-import { FakeClock, executorWith, policy, request, startUpstream, until, type Upstream } from './executor-support.js';
+import { FakeClock, executorWith, policy, request, startUpstream, type Upstream } from './executor-support.js';
+import { waitFor } from '../support/wait.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -42,7 +43,7 @@ describe('executor proxy: forwarding', () => {
       req.on('error', reject);
       req.write(Buffer.alloc(64 * 1024, 1));
       // the rest is sent only once the upstream holds the first part: a buffering proxy never gets here
-      void until(() => up.seen[0]?.body.length >= 64 * 1024, 'first chunk at the upstream').then(() => {
+      void waitFor('first chunk at the upstream', () => up.seen[0]?.body.length >= 64 * 1024).then(() => {
         for (let i = 0; i < 64; i++) req.write(Buffer.alloc(64 * 1024, 2));
         req.end();
       }, reject);
@@ -162,7 +163,7 @@ describe('executor proxy: faults', () => {
     const clock = new FakeClock();
     const { up, ex } = await setup({ clock, policies: [policy('delay-policy', { delay: { fixed_delay_ms: 1000 } })] });
     const answer = request(ex.url + '/slow');
-    await until(async () => ex.metrics.activeFaults() === 1, 'the request to be held');
+    await waitFor('the request to be held', async () => ex.metrics.activeFaults() === 1);
     // counted when it happens, not when it ends
     expect(await metricValue(ex, 'wasmcustom_hfi_faults_delays_total')).toBe(1);
     clock.advance(999);
@@ -182,9 +183,9 @@ describe('executor proxy: faults', () => {
     const { up, ex } = await setup({ clock, policies: [policy('delay-policy', { delay: { fixed_delay_ms: 5000 } }, { path: { exact: '/slow' } })] });
     const req = http.get(ex.url + '/slow', { agent: false });
     req.on('error', () => {});
-    await until(async () => ex.metrics.activeFaults() === 1, 'the request to be held');
+    await waitFor('the request to be held', async () => ex.metrics.activeFaults() === 1);
     req.destroy();
-    await until(async () => ex.metrics.activeFaults() === 0, 'the held request to be released');
+    await waitFor('the held request to be released', async () => ex.metrics.activeFaults() === 0);
     clock.advance(10_000);
     // a later request goes through, so anything the cancelled one had sent would be there by now
     expect((await request(ex.url + '/after')).status).toBe(200);
@@ -196,7 +197,7 @@ describe('executor proxy: faults', () => {
     const { up, ex } = await setup({ clock, policies: [policy('both', { delay: { fixed_delay_ms: 200 }, abort: { httpStatus: 500 } })] });
     let done = false;
     const answer = request(ex.url + '/').finally(() => (done = true));
-    await until(async () => ex.metrics.activeFaults() === 1, 'the request to be held');
+    await waitFor('the request to be held', async () => ex.metrics.activeFaults() === 1);
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);
     clock.advance(200);
@@ -211,7 +212,7 @@ describe('executor proxy: faults', () => {
     const { ex } = await setup({ clock, policies: [policy('late', { start_delay_ms: 500, abort: { httpStatus: 503 } })] });
     let done = false;
     const answer = request(ex.url + '/').finally(() => (done = true));
-    await until(async () => ex.metrics.activeFaults() === 1, 'the request to be held');
+    await waitFor('the request to be held', async () => ex.metrics.activeFaults() === 1);
     clock.advance(499);
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);
@@ -245,10 +246,10 @@ describe('executor proxy: faults', () => {
         .on('error', reject);
     });
     // 1 KiB/s: the first slice (a tenth of a second's budget) leaves at once, the rest waits for time
-    await until(() => received > 0, 'the first slice');
+    await waitFor('the first slice', () => received > 0);
     expect(received).toBe(102);
     clock.advance(1000);
-    await until(() => received >= 1020, 'one second of budget');
+    await waitFor('one second of budget', () => received >= 1020);
     expect(received).toBeLessThanOrEqual(1024 + 102);
     clock.advance(3000);
     await done;
@@ -260,7 +261,7 @@ describe('executor proxy: faults', () => {
     const clock = new FakeClock();
     const { up, ex } = await setup({ clock, maxActiveFaults: 1, policies: [policy('delay', { delay: { fixed_delay_ms: 1000 } })] });
     const first = request(ex.url + '/one');
-    await until(async () => ex.metrics.activeFaults() === 1, 'the first request to be held');
+    await waitFor('the first request to be held', async () => ex.metrics.activeFaults() === 1);
     expect((await request(ex.url + '/two')).status).toBe(200);
     expect(up.seen.map((s) => s.url)).toEqual(['/two']);
     expect(await metricValue(ex, 'vigil_faults_overflow_total')).toBe(1);
@@ -274,7 +275,7 @@ describe('executor proxy: faults', () => {
     (capped.spec as Record<string, unknown>).max_active_faults = 1;
     const { up, ex } = await setup({ clock, policies: [capped] });
     const first = request(ex.url + '/one');
-    await until(async () => ex.metrics.activeFaults() === 1, 'the first request to be held');
+    await waitFor('the first request to be held', async () => ex.metrics.activeFaults() === 1);
     expect((await request(ex.url + '/two')).status).toBe(200);
     expect(up.seen.map((s) => s.url)).toEqual(['/two']);
     expect(await metricValue(ex, 'vigil_faults_overflow_total')).toBe(1);
@@ -318,7 +319,7 @@ describe('executor proxy: faults', () => {
     cleanup.push(() => up.close());
     const ex = await executorWith(up.url);
     const inflight = request(ex.url + '/long');
-    await until(() => release, 'the request at the upstream');
+    await waitFor('the request at the upstream', () => release);
     const stopped = ex.stop(10_000);
     release!();
     expect((await inflight).body).toBe('late');

@@ -66,17 +66,6 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Poll `check` until it returns a truthy value; throws after `ms`. */
-export async function until<T>(check: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<Awaited<T>>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<Awaited<T>>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10)); // the poll interval of this deadline-bounded wait
-  }
-}
-
 export const silentLog = pino({ level: 'silent' });
 
 export interface Seen {

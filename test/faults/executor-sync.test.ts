@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Executor } from '../../src/faults/executor/index.js';
-import { FakeClock, FakeControlPlane, executorWith, policy, request, startUpstream, tempDir, until } from './executor-support.js';
+import { FakeClock, FakeControlPlane, executorWith, policy, request, startUpstream, tempDir } from './executor-support.js';
+import { waitFor } from '../support/wait.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,11 +30,11 @@ describe('executor policy sync', () => {
     cp.policies = [abortAll];
     const ex = await executorWith(up.url, { server: new URL(cp.url), token: 'T', stateFile });
     cleanup.push(() => ex.stop(1000));
-    await until(() => ex.policies.status().ruleCount === 1, 'full_config');
+    await waitFor('full_config', () => ex.policies.status().ruleCount === 1);
     expect(cp.authorizations).toEqual(['Bearer T']);
     expect((await request(ex.url + '/')).status).toBe(503);
     cp.push([]);
-    await until(() => ex.policies.status().ruleCount === 0, 'the update');
+    await waitFor('the update', () => ex.policies.status().ruleCount === 0);
     expect((await request(ex.url + '/')).status).toBe(200);
     const r = await readyz(ex);
     expect(r.status).toBe(200);
@@ -47,7 +48,7 @@ describe('executor policy sync', () => {
     cp.policies = [other];
     const ex = await executorWith(up.url, { server: new URL(cp.url), stateFile });
     cleanup.push(() => ex.stop(1000));
-    await until(() => ex.policies.status().version !== '', 'full_config');
+    await waitFor('full_config', () => ex.policies.status().version !== '');
     expect(ex.policies.status().ruleCount).toBe(0);
     expect((await request(ex.url + '/')).status).toBe(200);
   });
@@ -57,10 +58,10 @@ describe('executor policy sync', () => {
     cp.policies = [abortAll];
     const ex = await executorWith(up.url, { server: new URL(cp.url), stateFile });
     cleanup.push(() => ex.stop(1000));
-    await until(() => ex.policies.status().ruleCount === 1, 'full_config');
+    await waitFor('full_config', () => ex.policies.status().ruleCount === 1);
     cp.push({ not: 'an array' } as unknown as unknown[]);
     cp.push([abortAll, { metadata: {}, spec: {} }]);
-    await until(() => ex.policies.status().policyCount === 1 && cp.policies.length === 2, 'the second update');
+    await waitFor('the second update', () => ex.policies.status().policyCount === 1 && cp.policies.length === 2);
     expect((await request(ex.url + '/')).status).toBe(503);
   });
 
@@ -70,10 +71,10 @@ describe('executor policy sync', () => {
     const clock = new FakeClock();
     const ex = await executorWith(up.url, { server: new URL(cp.url), stateFile, clock, backoffBaseMs: 100, backoffCapMs: 1000 });
     cleanup.push(() => ex.stop(1000));
-    await until(() => ex.policies.status().ruleCount === 1, 'full_config');
+    await waitFor('full_config', () => ex.policies.status().ruleCount === 1);
     const version = ex.policies.status().version;
     await cp.stop();
-    await until(() => !ex.policies.status().connected, 'the stream to drop');
+    await waitFor('the stream to drop', () => !ex.policies.status().connected);
     clock.advance(120_000);
     expect((await request(ex.url + '/')).status).toBe(503);
     const r = await readyz(ex);
@@ -90,12 +91,12 @@ describe('executor policy sync', () => {
     const connectionsBefore = cp.connections;
     cp.policies = [];
     await cp.start();
-    await until(
+    await waitFor(
+      'the reconnection',
       () => {
         clock.advance(1000);
         return ex.policies.status().connected && ex.policies.status().ruleCount === 0;
       },
-      'the reconnection',
     );
     expect(cp.connections).toBeGreaterThan(connectionsBefore);
     expect((await request(ex.url + '/')).status).toBe(200);
@@ -105,7 +106,7 @@ describe('executor policy sync', () => {
     const { up, cp, stateFile } = await setup();
     cp.policies = [abortAll];
     const first = await executorWith(up.url, { server: new URL(cp.url), stateFile });
-    await until(() => first.policies.status().ruleCount === 1, 'full_config');
+    await waitFor('full_config', () => first.policies.status().ruleCount === 1);
     await first.stop(1000);
     await cp.stop();
     const second = await executorWith(up.url, { server: new URL(cp.url), stateFile, backoffBaseMs: 50, backoffCapMs: 200 });
@@ -131,11 +132,11 @@ describe('executor policy sync', () => {
     const clock = new FakeClock();
     const ex = await executorWith(up.url, { server: new URL(cp.url), stateFile, clock, reportIntervalMs: 5000 });
     cleanup.push(() => ex.stop(1000));
-    await until(() => ex.policies.status().ruleCount === 1, 'full_config');
+    await waitFor('full_config', () => ex.policies.status().ruleCount === 1);
     for (let i = 0; i < 3; i++) expect((await request(ex.url + '/')).status).toBe(503);
     expect(cp.reports).toHaveLength(0);
     clock.advance(5000);
-    await until(() => cp.reports.length === 1, 'a report');
+    await waitFor('a report', () => cp.reports.length === 1);
     expect(cp.reports[0]).toEqual({
       executor_id: 'test-executor',
       service: 'frontend',

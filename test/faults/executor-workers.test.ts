@@ -3,7 +3,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/env.js';
-import { FakeControlPlane, policy, request, startUpstream, tempDir, until, type Upstream } from './executor-support.js';
+import { FakeControlPlane, policy, request, startUpstream, tempDir, type Upstream } from './executor-support.js';
+import { waitFor } from '../support/wait.js';
 
 const main = path.join(repoRoot, 'src/cli/main.ts');
 const WORKERS = 2;
@@ -58,12 +59,12 @@ beforeAll(async () => {
     if (child.exitCode !== null) throw new Error(`the executor exited with ${child.exitCode}`);
     return /proxy (http:\/\/\S+) -> \S+, admin (http:\/\/\S+), 2 workers/.exec(out);
   };
-  const m = await until(listening, 'the executor to listen', 150_000).catch((e: Error) => {
+  const m = await waitFor('the executor to listen', listening, 150_000).catch((e: Error) => {
     throw new Error(`${e.message}; its stderr: ${err.slice(-2000)}`);
   });
   proxyUrl = m[1];
   adminUrl = m[2];
-  await until(async () => (await request(proxyUrl + '/abort')).status === 503, 'the policies from the control plane', 20_000);
+  await waitFor('the policies from the control plane', async () => (await request(proxyUrl + '/abort')).status === 503, 20_000);
 }, 180_000);
 
 afterAll(async () => {
@@ -104,7 +105,7 @@ describe('vigil executor --workers 2', () => {
   it('relays a policy update from the one control-plane stream to every worker', async () => {
     expect(cp.open).toBe(1);
     cp.push([abortAll, delayOne, holdLong, policy('teapot', { abort: { httpStatus: 418 } }, { path: { prefix: '/tea' } })]);
-    await until(async () => (await request(proxyUrl + '/tea')).status === 418, 'the update to reach a worker');
+    await waitFor('the update to reach a worker', async () => (await request(proxyUrl + '/tea')).status === 418);
     const answers = await Promise.all(Array.from({ length: 12 }, () => request(proxyUrl + '/tea')));
     expect(answers.map((a) => a.status)).toEqual(new Array(12).fill(418));
   });
@@ -112,10 +113,10 @@ describe('vigil executor --workers 2', () => {
   it('starts another worker when one dies, and keeps serving', async () => {
     const { pids } = (await readyz()).workers;
     process.kill(pids[0], 'SIGKILL');
-    const r = await until(async () => {
+    const r = await waitFor('a replacement worker', async () => {
       const now = await readyz();
       return now.workers.running === WORKERS && !now.workers.pids.includes(pids[0]) ? now : undefined;
-    }, 'a replacement worker', 60_000);
+    },60_000);
     expect(r.workers.pids).toContain(pids[1]);
     const answers = await Promise.all(Array.from({ length: 8 }, () => request(proxyUrl + '/plain')));
     expect(answers.map((a) => a.status)).toEqual(new Array(8).fill(200));
@@ -125,7 +126,7 @@ describe('vigil executor --workers 2', () => {
     const { pids } = (await readyz()).workers;
     const aborts = value(await scrape(), 'wasmcustom_hfi_faults_aborts_total');
     const held = request(proxyUrl + '/hold');
-    await until(async () => value(await scrape(), 'vigil_faults_active') === 1, 'the request to be held');
+    await waitFor('the request to be held', async () => value(await scrape(), 'vigil_faults_active') === 1);
     child.kill('SIGTERM');
     expect((await held).status).toBe(200);
     expect(await exited).toBe(0);

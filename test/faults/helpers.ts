@@ -156,13 +156,3 @@ export class SseClient {
   }
 }
 
-/** Poll `fn` until it returns a truthy value, bounded by a deadline. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50)); // the poll interval of this deadline-bounded wait
-  }
-}

@@ -3,7 +3,8 @@
  * another one sharing the database), keepalive comments; expiry removed by one leader.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, eventually, faultBackends, json, SseClient, startFaultServer, type FaultServer } from './helpers.js';
+import { call, faultBackends, json, SseClient, startFaultServer, type FaultServer } from './helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const policy = (name: string, extra: Record<string, unknown> = {}) => ({
   metadata: { name },
@@ -113,10 +114,10 @@ for (const backend of faultBackends()) {
       // exactly one expiry recorded, whichever replica led
       const rows = (await a.server.ctx.sql.db.selectFrom('fault_changes').select(['name', 'op']).where('op', '=', 'expire').execute()) as { name: string }[];
       expect(rows).toEqual([{ name: 'short', op: 'expire' }]);
-      const intervals = await eventually(async () => {
+      const intervals = await waitFor('interval of the expired policy', async () => {
         const r = (await (await call(a, '/api/v1/faults/active-intervals?service=any&since=0')).json()) as { intervals: { policy: string; from: number; to: number | null }[] };
         return r.intervals.find((i) => i.policy === 'short');
-      }, 'interval of the expired policy');
+      });
       expect(intervals.to! - intervals.from).toBe(60_000);
     });
   });

@@ -14,6 +14,8 @@ import { sloModule } from '../../src/slo/module.js';
 import { SloRepository } from '../../src/slo/server/repository.js';
 import { DEFAULT_TARGET, SloQueries } from '../../src/slo/server/query.js';
 import { sloMigrations } from '../../src/slo/server/tables.js';
+import { latestRouteRules } from '../../src/slo/server/route-rules.js';
+import { sloDb } from '../../src/slo/server/tx.js';
 import { fleetSnapshot, snapshotTotals } from '../support/slo-fixtures.js';
 import { DAY, HOUR, MINUTE, floorTo, type TimeRange } from '../../src/slo/math/time.js';
 import type { Snapshot } from '../../src/slo/snapshot.js';
@@ -210,6 +212,21 @@ for (const c of sqlCases()) {
       await repo.retention({ rawBefore: NOW - 24 * HOUR, hourlyBefore: NOW - 20 * HOUR, statusBefore: NOW - 180 * DAY });
       expect(await count(store, 'slo_ingress_hourly', ['ts', '<=', NOW - 21 * HOUR])).toBe(0);
       expect(await count(store, 'slo_ingress_hourly')).toBeGreaterThan(0);
+    });
+
+    it('retention forgets the route list of a cluster whose agents it forgot; the same list shipped again is stored again', async () => {
+      const route = { name: 'shop', namespace: 'shop', domain: 'gone.example.com', path_prefix: '/', service_key: 'shop-web-80@kubernetes', service_name: 'web', service_port: 80, tls: false, router: 'shop-web@kubernetes', rule: 'Host(`gone.example.com`)', syntax: 'v3' as const };
+      const ship = (seq: number, at: number) => repo.ingest({ cluster_id: 'gone', agent_id: 'g1', seq, timestamp: at, services: [], edges: [], ingress: [], routes: [route] }, at);
+      const stored = () => latestRouteRules(sloDb(store), 'gone');
+      await ship(1, NOW - 40 * DAY);
+      expect((await stored())?.routes.map((r) => r.rule)).toEqual(['Host(`gone.example.com`)']);
+      // Its only agent has been silent for longer than the hourly retention: the cluster goes, and its routes with it.
+      const r = await repo.retention({ rawBefore: NOW - 24 * HOUR, hourlyBefore: NOW - 30 * DAY, statusBefore: NOW - 180 * DAY });
+      expect(r.routeRules).toBe(1);
+      expect(await stored()).toBeNull();
+      // Back with the very same routes (the writer of this replica wrote them before): stored again.
+      await ship(2, NOW - 10 * MINUTE);
+      expect((await stored())?.ts).toBe(NOW - 10 * MINUTE);
     });
   });
 }

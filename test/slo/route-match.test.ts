@@ -159,6 +159,10 @@ for (const c of sqlCases()) {
         ['cluster_id=rm&host=shop.example.com&path=relative', 'path'],
         ['cluster_id=rm&path=/', 'host'],
         ['cluster_id=rm&host=shop.example.com&path=/&method=GE%20T', 'method'],
+        ['cluster_id=rm&host=shop.example.com&path=/&header=X-A%3A1&header=no-separator', 'header.1'],
+        [`cluster_id=rm&host=shop.example.com&path=/&header=X-Big%3A${'v'.repeat(9000)}`, 'header.0'],
+        [`cluster_id=rm&host=shop.example.com&path=/${'&header=A%3A1'.repeat(65)}`, 'header'],
+        ['cluster_id=rm&host=shop.example.com&path=/&client_ip=not-an-ip', 'client_ip'],
       ];
       for (const [query, field] of cases) {
         const r = await get(query);
@@ -166,6 +170,13 @@ for (const c of sqlCases()) {
         expect(r.body.error).toBe('bad_request');
         expect(r.body.field).toBe(field);
       }
+    });
+
+    it('takes request headers and the client address (one or many header parameters)', async () => {
+      const one = await match('cluster_id=rm&host=shop.example.com&path=/api/cart&header=X-Canary%3A1&client_ip=10.0.0.7');
+      expect(one.served).toMatchObject({ service_name: 'api' });
+      const many = await match('cluster_id=rm&host=shop.example.com&path=/&header=X-A%3A1&header=X-B%3D2&client_ip=%5B%3A%3A1%5D%3A443');
+      expect(many.served).toMatchObject({ service_name: 'web' });
     });
 
     it('is documented in OpenAPI under the slo tag, with its query parameters', async () => {

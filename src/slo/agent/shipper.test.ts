@@ -78,6 +78,32 @@ function setup(url: string, count: number) {
 }
 
 describe('snapshot shipper', () => {
+  it('drained() answers false as soon as the shipper stops with snapshots still spooled', async () => {
+    const spool = new Spool({ dir: '', maxBytes: 1e6, initialSeq: () => 1 });
+    spool.push(spool.nextSeq(), gzipSync('{}'));
+    let attempts = 0;
+    const shipper = new Shipper({
+      serverUrl: 'http://127.0.0.1:9',
+      token: 't',
+      clusterId: 'c1',
+      agentId: 'a1',
+      spool,
+      log,
+      // An attempt that lasts until the shipper aborts it: the spool cannot drain.
+      fetch: (_url, init) =>
+        new Promise<Response>((_resolve, reject) => {
+          attempts++;
+          init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    });
+    shipper.start();
+    const answer = shipper.drained(600_000);
+    await waitFor('the first attempt', () => attempts === 1);
+    await shipper.stop();
+    expect(await answer).toBe(false);
+    expect(spool.depth).toBe(1);
+  });
+
   it('retries with backoff until the server takes it, then sends the rest in order, each acknowledged seq once', async () => {
     const srv = await server((n) => (n < 3 ? 503 : 202));
     closers.push(srv.close);

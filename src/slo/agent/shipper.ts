@@ -48,6 +48,7 @@ export class Shipper {
   private sleepResolve: (() => void) | undefined;
   private backoff: number;
   private controller = new AbortController();
+  private readonly drainWaiters = new Set<() => void>();
   /** Snapshots acknowledged since start. */
   shipped = 0;
   /** Failed attempts since start. */
@@ -90,17 +91,31 @@ export class Shipper {
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     this.sleepResolve?.();
     await this.loop;
+    this.notifyDrainWaiters();
   }
 
-  /** Resolves true once the spool is empty, false if `timeoutMs` passes first. */
-  async drained(timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (this.opts.spool.depth > 0) {
-      if (Date.now() >= until || this.stopped) return this.opts.spool.depth === 0;
-      this.kick();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return true;
+  /** Resolves true once the spool is empty, false if `timeoutMs` passes or the shipper stops first. */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.opts.spool.depth === 0) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    this.kick();
+    return new Promise<boolean>((resolve) => {
+      const settle = () => {
+        clearTimeout(timer);
+        this.drainWaiters.delete(check);
+        resolve(this.opts.spool.depth === 0);
+      };
+      const check = () => {
+        if (this.opts.spool.depth === 0 || this.stopped) settle();
+      };
+      const timer = setTimeout(settle, timeoutMs);
+      this.drainWaiters.add(check);
+    });
+  }
+
+  /** A snapshot left the spool or the shipper stopped: tell whoever waits for the spool to drain. */
+  private notifyDrainWaiters(): void {
+    for (const check of [...this.drainWaiters]) check();
   }
 
   /** Send one body once. */
@@ -158,6 +173,7 @@ export class Shipper {
         this.lastSuccessAt = Date.now();
         this.consecutiveFailures = 0;
         this.backoff = initial;
+        this.notifyDrainWaiters();
         continue;
       }
       if (out.kind === 'rejected') {
@@ -165,6 +181,7 @@ export class Shipper {
         this.rejected++;
         this.lastError = `server rejected snapshot ${head.seq} with HTTP ${out.status}`;
         o.log.error({ seq: head.seq, status: out.status }, 'server rejected a snapshot; dropped it');
+        this.notifyDrainWaiters();
         continue;
       }
       const error = out.kind === 'retry' ? out.error : '';

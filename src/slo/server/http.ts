@@ -209,10 +209,7 @@ export function registerSloRoutes(scope: FastifyInstance, deps: SloHttpDeps): vo
     async (req) => {
       const q = req.query;
       const cluster = await queries.resolveCluster(q.cluster_id);
-      const history = await queries.statusHistory(cluster, { domain: q.domain, scope: q.scope, key: q.key, since: q.since, limit: q.limit });
-      // The status rows come from an untyped query (Kysely<any>): their columns are unknown to the
-      // compiler until the store types its tables; the response schema still serialises them.
-      return history as StatusHistoryResponse;
+      return queries.statusHistory(cluster, { domain: q.domain, scope: q.scope, key: q.key, since: q.since, limit: q.limit });
     },
   );
 

@@ -7,7 +7,8 @@ import { badRequest } from '../../platform/http/errors.js';
 import { ErrorBody, type SchemaTypes } from '../../platform/schemas.js';
 import type { SloQueries } from './query.js';
 import type { SloRepository } from './repository.js';
-import { BadMatchRequest, matchRoutes } from './route-match.js';
+import { BadRouteRequest } from '../../traefik/index.js';
+import { matchRoutes } from './route-match.js';
 import { RouteMatchQuery, RouteMatchResponse } from './route-match-schemas.js';
 import { latestRouteRules } from './route-rules.js';
 import { sloDb } from './tx.js';
@@ -31,9 +32,9 @@ export function registerRouteMatchRoute(scope: FastifyInstance, deps: { repo: Sl
       const cluster = await deps.queries.resolveCluster(q.cluster_id);
       const stored = await latestRouteRules(sloDb(deps.repo.store), cluster);
       try {
-        return matchRoutes(cluster, stored, { host: q.host, path: q.path, method: q.method, entryPoint: q.entry_point });
+        return matchRoutes(cluster, stored, { host: q.host, path: q.path, method: q.method, headers: q.header, clientIp: q.client_ip, entryPoint: q.entry_point });
       } catch (err) {
-        if (err instanceof BadMatchRequest) throw badRequest(err.message, err.field);
+        if (err instanceof BadRouteRequest) throw badRequest(err.message, err.field);
         throw err;
       }
     },

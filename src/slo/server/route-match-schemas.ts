@@ -22,6 +22,13 @@ export const RouteMatchQuery = Type.Object({
     description: 'Request path as sent, percent-encoding kept; a ?query is honoured (Query matchers)',
   }),
   method: Opt(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$", description: 'Request method, compared as sent (Traefik does not upper-case it); default GET' })),
+  header: Opt(
+    Type.Array(Type.String({ minLength: 1, maxLength: 8192 }), {
+      maxItems: 64,
+      description: 'A request header as "Name: value" or "Name=value", repeatable: for Header, HeaderRegexp and HeadersRegexp rules',
+    }),
+  ),
+  client_ip: Opt(Type.String({ minLength: 1, maxLength: 64, description: 'Client address (ip, ip:port or [v6]:port): for ClientIP rules' })),
   entry_point: Opt(Type.String({ minLength: 1, maxLength: 128, description: 'Only the routers listening on this entry point (a router without entry points listens on all)' })),
 });
 export type RouteMatchQuery = Static<typeof RouteMatchQuery>;

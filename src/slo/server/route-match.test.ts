@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RouteInfo } from '../snapshot.js';
-import { BadMatchRequest, matchRoutes } from './route-match.js';
+import { BadRouteRequest } from '../../traefik/index.js';
+import { matchRoutes } from './route-match.js';
 
 /** A shipped route; priorities below are worked out by hand from Traefik's rule: its length unless set. */
 function route(router: string, rule: string | undefined, over: Partial<RouteInfo> = {}): RouteInfo {
@@ -137,7 +138,7 @@ describe('matchRoutes', () => {
     expect(none.summary).toBe("GET shop.example.com/: the cluster's agent has shipped no ingress route");
   });
 
-  it('a path Traefik would refuse is a BadMatchRequest naming path', () => {
+  it('a path Traefik would refuse is a BadRouteRequest naming path', () => {
     for (const path of ['/a%zz', 'relative', '/bad%2']) {
       let caught: unknown;
       try {
@@ -145,9 +146,35 @@ describe('matchRoutes', () => {
       } catch (e) {
         caught = e;
       }
-      expect(caught, path).toBeInstanceOf(BadMatchRequest);
-      expect((caught as BadMatchRequest).field).toBe('path');
+      expect(caught, path).toBeInstanceOf(BadRouteRequest);
+      expect((caught as BadRouteRequest).field).toBe('path');
     }
+  });
+
+  it('headers and the client address take part, as Header and ClientIP rules need them', () => {
+    const canary = route('canary@kubernetescrd', "Host(`shop.example.com`) && Header(`X-Canary`, `1`)", { service_name: 'canary' });
+    const office = route('office@kubernetescrd', 'Host(`shop.example.com`) && ClientIP(`10.0.0.0/8`)', { service_name: 'office' });
+    const rs = { ts: 1, routes: [route('web@kubernetescrd', SHOP), canary, office] };
+    expect(matchRoutes('c1', rs, { host: 'shop.example.com', path: '/' }).served_by).toBe('web@kubernetescrd');
+    // Header names are canonicalised (x-canary → X-Canary), as Go's Header.Set does.
+    expect(matchRoutes('c1', rs, { host: 'shop.example.com', path: '/', headers: ['x-canary: 1'] }).served_by).toBe('canary@kubernetescrd');
+    expect(matchRoutes('c1', rs, { host: 'shop.example.com', path: '/', headers: ['X-Canary=2'] }).served_by).toBe('web@kubernetescrd');
+    expect(matchRoutes('c1', rs, { host: 'shop.example.com', path: '/', clientIp: '10.1.2.3:51234' }).served_by).toBe('office@kubernetescrd');
+    expect(matchRoutes('c1', rs, { host: 'shop.example.com', path: '/', clientIp: '192.168.1.1' }).served_by).toBe('web@kubernetescrd');
+  });
+
+  it('a header or client address that cannot be read is a BadRouteRequest naming it', () => {
+    const fieldOf = (q: Parameters<typeof matchRoutes>[2]) => {
+      try {
+        matchRoutes('c1', stored, q);
+      } catch (e) {
+        return e instanceof BadRouteRequest ? e.field : 'other error';
+      }
+      return 'no error';
+    };
+    expect(fieldOf({ host: 'shop.example.com', path: '/', headers: ['X-A: 1', 'no separator'] })).toBe('header.1');
+    expect(fieldOf({ host: 'shop.example.com', path: '/', clientIp: 'not-an-ip' })).toBe('client_ip');
+    expect(fieldOf({ host: 'shop.example.com', path: '/', clientIp: '[::1]:443' })).toBe('no error');
   });
 
   it('routers that do not match beyond the list limit are counted, not listed', () => {

@@ -1,9 +1,10 @@
 /**
  * "Which route serves this URL, and why" over the routes an agent shipped (route-rules.ts): the
  * same choice and verdicts as `vigil routes match` (src/traefik chooseRoute), said as data for
- * GET /api/v2/slo/routes/match. Pure: no I/O.
+ * GET /api/v2/slo/routes/match. Pure: no I/O. A request Traefik could not receive is a
+ * BadRouteRequest (src/traefik) naming the query field.
  */
-import { chooseRoute, routersOnEntryPoint, type Router, type RouterVerdict, type RouteRequest } from '../../traefik/index.js';
+import { chooseRoute, routeRequestOf, routersOnEntryPoint, type Router, type RouterVerdict } from '../../traefik/index.js';
 import type { RouteInfo } from '../snapshot.js';
 import type { MatchedRoute, RouteMatchResponse, RouterOut } from './route-match-schemas.js';
 
@@ -15,32 +16,15 @@ interface ShippedRouter extends Router {
 /** Routers listed in an answer at most, per group (tried first / not served): the rest are counted. */
 export const MAX_LISTED_ROUTERS = 100;
 
-/** A request the match cannot evaluate, naming the query field at fault. */
-export class BadMatchRequest extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export interface MatchQuery {
   host: string;
   /** Path as sent, percent-encoding kept; a `?query` is split off as Traefik's URL parsing would. */
   path: string;
   method?: string;
+  /** `Name: value` or `Name=value`, repeatable. */
+  headers?: readonly string[];
+  clientIp?: string;
   entryPoint?: string;
-}
-
-/** The request the query describes. Throws BadMatchRequest for a path Traefik itself would refuse. */
-export function matchRequest(q: MatchQuery): RouteRequest {
-  if (!q.path.startsWith('/')) throw new BadMatchRequest('path', `path must start with "/", got "${q.path.slice(0, 40)}"`);
-  const at = q.path.indexOf('?');
-  const path = at < 0 ? q.path : q.path.slice(0, at);
-  // Traefik answers 400 to a malformed escape before any router sees the request.
-  if (/%(?![0-9A-Fa-f]{2})/.test(path)) throw new BadMatchRequest('path', 'path has a "%" not followed by two hex digits (Traefik answers 400 Bad Request)');
-  return { host: q.host, path, query: at < 0 ? '' : q.path.slice(at + 1), method: q.method ?? 'GET' };
 }
 
 /** One router per router name among the routes that carry a rule (the first route's rule wins). */
@@ -67,13 +51,13 @@ function routersOf(routes: readonly RouteInfo[]): ShippedRouter[] {
 
 function routeOut(r: RouteInfo): MatchedRoute {
   return {
-    name: r.name,
-    namespace: r.namespace,
+    name: r.name ?? '',
+    namespace: r.namespace ?? '',
     domain: r.domain,
     path_prefix: r.path_prefix,
     service_key: r.service_key,
-    service_name: r.service_name,
-    service_port: r.service_port,
+    service_name: r.service_name ?? '',
+    service_port: r.service_port ?? 0,
   };
 }
 
@@ -104,7 +88,7 @@ function chosenRoute(router: ShippedRouter, host: string): MatchedRoute {
  * shipped routes.
  */
 export function matchRoutes(cluster: string, stored: { ts: number; routes: RouteInfo[] } | null, q: MatchQuery): RouteMatchResponse {
-  const req = matchRequest(q);
+  const req = routeRequestOf(q);
   const routes = stored?.routes ?? [];
   let routers = routersOf(routes);
   if (q.entryPoint !== undefined) routers = routersOnEntryPoint(routers, q.entryPoint);

@@ -63,13 +63,21 @@ export interface PendingRouteRules {
 
 const NOTHING: PendingRouteRules = { write: async () => {}, commit: () => {} };
 
-/** Writes a cluster's route list only when it differs from the one this replica last wrote. */
+/**
+ * How long this replica trusts that the list it wrote is still stored: retention may have forgotten
+ * the cluster meanwhile (forgetRouteRulesOfGoneClusters), so an unchanged list is written again this
+ * often (snapshot time) rather than never.
+ */
+export const REWRITE_UNCHANGED_MS = 10 * 60_000;
+
+/** Writes a cluster's route list only when it differs from the one this replica last wrote (or that was long ago). */
 export class RouteRulesWriter {
-  private written = new Map<string, string>();
+  private written = new Map<string, { json: string; ts: number }>();
 
   toWrite(s: Snapshot): PendingRouteRules {
     const json = JSON.stringify(s.routes.slice(0, MAX_STORED_ROUTES).map(storedRoute));
-    if (this.written.get(s.cluster_id) === json) return NOTHING;
+    const last = this.written.get(s.cluster_id);
+    if (last && last.json === json && s.timestamp - last.ts < REWRITE_UNCHANGED_MS) return NOTHING;
     return {
       write: async (db) => {
         await rulesDb(db)
@@ -86,10 +94,19 @@ export class RouteRulesWriter {
       },
       commit: () => {
         if (this.written.size > 1000) this.written.clear();
-        this.written.set(s.cluster_id, json);
+        this.written.set(s.cluster_id, { json, ts: s.timestamp });
       },
     };
   }
+}
+
+/** Retention: the route lists of clusters that have no agent left (every one silent for the hourly retention). Returns how many. */
+export async function forgetRouteRulesOfGoneClusters(db: Db): Promise<number> {
+  const gone = await rulesDb(db)
+    .deleteFrom('slo_route_rules')
+    .where('cluster_id', 'not in', db.selectFrom('slo_agents').select('cluster_id'))
+    .executeTakeFirst();
+  return Number(gone.numDeletedRows);
 }
 
 /** The cluster's latest routes, or null when its agent never shipped any. */

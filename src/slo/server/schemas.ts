@@ -14,7 +14,7 @@ import { Nullable, StringEnum, typed, type Same } from '../../platform/schemas.j
 import type { SloStatus as MathSloStatus, SloWindow as MathSloWindow } from '../math/slo.js';
 import type { TargetScope as MathTargetScope } from '../math/targets.js';
 import type { TimeRange as MathTimeRange } from '../math/time.js';
-import { snapshotSchema, type Snapshot } from '../snapshot.js';
+import { Snapshot } from '../snapshot.js';
 
 const num = (description?: string) => Type.Number(description ? { description } : {});
 const numOrNull = (description?: string) => Nullable(Type.Number(), description ? { description } : {});
@@ -374,36 +374,5 @@ export const IngestReply = Type.Object({
   rows: typed<Record<string, number>>({ type: 'object', additionalProperties: { type: 'integer' }, description: 'Rows written, by table' }),
 });
 
-/** Largest count or millisecond sum one snapshot may carry: sums of many stay exact and finite. */
-export const MAX_SNAPSHOT_VALUE = 1e15;
-
-/**
- * The snapshot body: the agent's schema (src/slo/snapshot.ts, which the agent builds against),
- * except that a route may come without a host or path (it falls back to its service name and "/"),
- * and with the limits of the columns the values land in: a service key or service name may become a
- * domain (253), ingress names and namespaces are Kubernetes names (253), counts and sums are at most
- * MAX_SNAPSHOT_VALUE.
- */
-function ingestSchema(): Record<string, unknown> {
-  type Node = { type?: unknown; minimum?: number; maximum?: number; properties?: Record<string, Node>; items?: Node; [k: string]: unknown };
-  const s = JSON.parse(JSON.stringify(snapshotSchema)) as Node;
-  const route = s.properties!.routes.items!.properties!;
-  const text = (maxLength: number, minLength = 0) => ({ type: 'string', minLength, maxLength });
-  route.domain = text(253);
-  route.path_prefix = text(1024);
-  route.name = text(253);
-  route.namespace = text(253);
-  route.service_key = text(253, 1);
-  route.service_name = text(253);
-  route.service_port = { type: 'integer', minimum: 0, maximum: 65535 };
-  s.properties!.ingress.items!.properties!.service_key = text(253, 1);
-  const bound = (n: Node) => {
-    if (n.type === 'number' && n.minimum === 0) n.maximum = MAX_SNAPSHOT_VALUE;
-    for (const c of Object.values(n.properties ?? {})) bound(c);
-    if (n.items) bound(n.items);
-  };
-  bound(s);
-  return s;
-}
-
-export const SnapshotBody = typed<Snapshot>(ingestSchema());
+/** The snapshot body: the agent's wire contract, as the agent builds it (src/slo/snapshot.ts). */
+export const SnapshotBody = Snapshot;

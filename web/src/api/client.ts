@@ -46,12 +46,16 @@ export function onUnauthorized(fn: Listener): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
-export type Query = Record<string, string | number | boolean | null | undefined>;
+/** Query parameters; an array is sent as the parameter repeated (`header=a&header=b`). */
+export type Query = Record<string, string | number | boolean | null | undefined | readonly string[]>;
 
 export function withQuery(path: string, query?: Query): string {
   if (!query) return path;
   const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  for (const [k, v] of Object.entries(query)) {
+    if (Array.isArray(v)) for (const item of v as readonly string[]) qs.append(k, item);
+    else if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  }
   const s = qs.toString();
   return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
 }

@@ -8,11 +8,15 @@ import { useCallback, useRef } from 'react';
 import { api, ApiError, type Query } from './client';
 
 /** Cache key of a GET: the path and its non-empty query parameters. */
-export type ApiKey = readonly ['api', string, Record<string, string>];
+export type ApiKey = readonly ['api', string, Record<string, string | readonly string[]>];
 
 export function apiKey(path: string, query?: Query): ApiKey {
-  const params: Record<string, string> = {};
-  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') params[k] = String(v);
+  const params: Record<string, string | readonly string[]> = {};
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (Array.isArray(v)) {
+      if (v.length > 0) params[k] = [...(v as readonly string[])];
+    } else if (v !== undefined && v !== null && v !== '') params[k] = String(v);
+  }
   return ['api', path, params];
 }
 

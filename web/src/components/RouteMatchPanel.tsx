@@ -89,10 +89,30 @@ function Answer({ data }: { data: RouteMatchResponse }) {
   );
 }
 
+/** The headers box: one `Name: value` per line, blank lines ignored. */
+function headerLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
 export function RouteMatchPanel({ domain, clusterId }: { domain: string; clusterId: string }) {
-  const [form, setForm] = useState({ host: domain, path: '/', method: 'GET' });
+  const [form, setForm] = useState({ host: domain, path: '/', method: 'GET', headers: '', clientIp: '' });
   const [asked, setAsked] = useState<typeof form | null>(null);
-  const { data, error, loading } = useApi<RouteMatchResponse>(asked ? API.routeMatch : null, asked ? { cluster_id: clusterId, host: asked.host, path: asked.path, method: asked.method } : undefined);
+  const { data, error, loading } = useApi<RouteMatchResponse>(
+    asked ? API.routeMatch : null,
+    asked
+      ? {
+          cluster_id: clusterId,
+          host: asked.host,
+          path: asked.path,
+          method: asked.method,
+          header: headerLines(asked.headers),
+          client_ip: asked.clientIp.trim(),
+        }
+      : undefined,
+  );
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((cur) => ({ ...cur, [k]: e.target.value }));
   const submit = (ev: FormEvent) => {
     ev.preventDefault();
@@ -122,6 +142,19 @@ export function RouteMatchPanel({ domain, clusterId }: { domain: string; cluster
           Explain
         </button>
       </form>
+      <details className="route-match-more">
+        <summary>Headers and client address (for Header and ClientIP rules)</summary>
+        <div className="field-row">
+          <label className="field" style={{ flex: 2 }}>
+            <span>Headers, one per line (Name: value)</span>
+            <textarea value={form.headers} onChange={set('headers')} className="mono" rows={3} placeholder="X-Canary: 1" aria-label="Headers" />
+          </label>
+          <label className="field">
+            <span>Client IP</span>
+            <input value={form.clientIp} onChange={set('clientIp')} className="mono" placeholder="10.0.0.7" maxLength={64} aria-label="Client IP" />
+          </label>
+        </div>
+      </details>
       {asked && loading && <Spinner small />}
       {asked && error && <InlineError>{error.field ? `${error.field}: ` : ''}{error.message}</InlineError>}
       {asked && data && <Answer data={data} />}

@@ -1,6 +1,7 @@
 /** Targets (read and replaced through the API) and status transitions (recorded by the status job). */
 import { routeKey, type TargetScope } from '../../math/targets.js';
 import type { SloRepository } from '../repository.js';
+import type { StatusHistoryResponse } from '../schemas.js';
 import type { ReadContext } from './context.js';
 import { STATUS_RANGE, round } from './shared.js';
 import { domainList } from './domains.js';
@@ -16,7 +17,11 @@ export async function targetList(cx: ReadContext, cluster: string) {
   };
 }
 
-export async function statusHistory(cx: ReadContext, cluster: string, f: { domain?: string; scope?: TargetScope; key?: string; since?: number; limit: number }) {
+export async function statusHistory(
+  cx: ReadContext,
+  cluster: string,
+  f: { domain?: string; scope?: TargetScope; key?: string; since?: number; limit: number },
+): Promise<StatusHistoryResponse> {
   const rows = await cx.repo.read((db) => cx.repo.statusHistory(db, cluster, f));
   return {
     cluster_id: cluster,

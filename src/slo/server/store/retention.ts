@@ -6,6 +6,7 @@ import type { SqlStore } from '../../../platform/backends/sql/db.js';
 import { DAY, HOUR } from '../../math/time.js';
 import { KINDS, tableName } from '../tables.js';
 import { LOCK_ROLLUP, writeTx } from '../tx.js';
+import { forgetRouteRulesOfGoneClusters } from '../route-rules.js';
 import { bumpMappingVersion, clusterIds } from './catalog.js';
 
 export interface RetentionCutoffs {
@@ -21,15 +22,18 @@ export interface RetentionResult {
   snapshots: number;
   status: number;
   mappings: number;
+  /** Route lists (for routes/match) of clusters that have no agent left. */
+  routeRules: number;
 }
 
 /**
  * Deletes raw rows (already rolled up) before rawBefore, hourly/daily buckets and snapshot keys
- * before hourlyBefore, status history before statusBefore, route mappings unseen since hourlyBefore.
+ * before hourlyBefore, status history before statusBefore, route mappings unseen since hourlyBefore,
+ * agents silent since hourlyBefore and the route lists of clusters left without an agent.
  * Whole buckets only: an hour is deleted when it ended before the cutoff.
  */
 export async function applyRetention(store: SqlStore, c: RetentionCutoffs): Promise<RetentionResult> {
-  const out: RetentionResult = { raw: 0, hourly: 0, daily: 0, snapshots: 0, status: 0, mappings: 0 };
+  const out: RetentionResult = { raw: 0, hourly: 0, daily: 0, snapshots: 0, status: 0, mappings: 0, routeRules: 0 };
   const clusters = await clusterIds(store.db);
   const n = (r: { numDeletedRows: bigint }[]) => r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
   for (const cluster of clusters) {
@@ -57,6 +61,7 @@ export async function applyRetention(store: SqlStore, c: RetentionCutoffs): Prom
     out.snapshots += n(await db.deleteFrom('slo_snapshots').where('ts', '<', c.hourlyBefore).where('rolled', '=', 1).execute());
     // An agent silent for the whole hourly retention has no data left: forget it (and its cluster).
     await db.deleteFrom('slo_agents').where('last_seen', '<', c.hourlyBefore).execute();
+    out.routeRules += await forgetRouteRulesOfGoneClusters(db);
     out.status += n(await db.deleteFrom('slo_status_history').where('ts', '<', c.statusBefore).execute());
   });
   return out;
