@@ -13,10 +13,11 @@
  * violation is a 400 naming the field as the client spelled it (schemaError). What the schemas
  * cannot say (either name of a value, day types in any case) the core checks (rule.ts, buckets.ts).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, FastifySchemaValidationError } from 'fastify';
 import { badRequest } from '../platform/http/errors.js';
-import { ErrorBody, type SchemaTypes } from '../platform/schemas.js';
+import { ErrorBody } from '../platform/schemas.js';
 import { isConnectionError } from '../platform/backends/unavailable.js';
 import { MAX_EPOCH_MS, parseDayType, parseHour, type DayTypePart, type HourPart } from './buckets.js';
 import { MAX_ENDPOINT_LENGTH, MAX_SERVICE_LENGTH } from './normalize.js';
@@ -211,7 +212,7 @@ function registerOtlp(app: FastifyInstance, svc: AnomalyService): void {
 // ---------------------------------------------------------------- routes
 
 export function registerAnomalyRoutes(scope: FastifyInstance, svc: AnomalyService): void {
-  const app = scope.withTypeProvider<SchemaTypes>();
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const store = svc.store;
   registerOtlp(scope, svc);
 

@@ -20,10 +20,11 @@
  * core, not by the route schema (which documents the shape), so every 400 names the field as the
  * user spelled it; a legacy field that was converted answers with a `Warning` header per note.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ErrorSchema, HttpError, badRequest, notFound } from '../platform/http/errors.js';
-import type { Same, SchemaTypes } from '../platform/schemas.js';
+import type { Same } from '../platform/schemas.js';
 import { PolicyExistsError, PolicyNotFoundError } from './errors.js';
 import type { PolicyFeed, PolicySnapshot } from './feed.js';
 import { FaultPolicySchema, PolicyValidationError, parsePolicyDocuments, validatePolicy, type FaultPolicy } from './policy/index.js';
@@ -115,7 +116,7 @@ function nameParam(req: { params: { name: string } }): string {
 }
 
 export function registerFaultRoutes(scope: FastifyInstance, deps: FaultsHttpDeps): void {
-  const app = scope.withTypeProvider<SchemaTypes>();
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { store, feed } = deps;
 
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: deps.policyBodyLimit }, (_req, body, done) => done(null, body));

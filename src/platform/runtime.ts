@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ import { createHttpApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import type { ModuleContext, ReadyState, VigilModule } from './module.js';
 import { badRequest, notFound } from './http/errors.js';
-import { CreateTokenBody, TokenList, TokenParams, WhoAmI, type SchemaTypes } from './schemas.js';
+import { CreateTokenBody, TokenList, TokenParams, WhoAmI } from './schemas.js';
 
 export interface VigilServer {
   app: FastifyInstance;
@@ -216,7 +217,7 @@ function registerPlatformRoutes(app: FastifyInstance, ctx: ModuleContext, readin
 
   registerTokenRoutes(app, ctx);
 
-  app.withTypeProvider<SchemaTypes>().get(
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/api/v1/whoami',
     { config: { auth: 'public' }, schema: { tags: ['platform'], summary: "The caller's role", response: { 200: WhoAmI } } },
     async (req) => ({
@@ -230,7 +231,7 @@ function registerPlatformRoutes(app: FastifyInstance, ctx: ModuleContext, readin
 }
 
 function registerTokenRoutes(scope: FastifyInstance, ctx: ModuleContext): void {
-  const app = scope.withTypeProvider<SchemaTypes>();
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v1/tokens',
     { config: { auth: 'admin' }, schema: { tags: ['platform'], summary: 'List tokens (never their secrets)', response: { 200: TokenList } } },

@@ -1,24 +1,13 @@
 /**
  * The platform's wire contract (TypeBox): the error body every module answers with, whoami and the
  * token routes, and the two schema builders every module's contract uses. Route validation, the
- * OpenAPI document and the server's types come from these; the web app imports the types.
+ * OpenAPI document and the server's types come from these; the web app imports the types. Routes
+ * read them through `@fastify/type-provider-typebox` 5 (the line that infers with @sinclair/typebox
+ * 0.34, which these schemas are written in; 6 moved to the `typebox` 1 package). Validation itself is
+ * Fastify's compiled Ajv (src/platform/http/validation.ts).
  */
 import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/typebox';
-import type { FastifyTypeProvider } from 'fastify';
 import { ROLES } from './auth/roles.js';
-
-/**
- * The type provider for routes whose schemas are written here and in the modules' schemas.ts:
- * `@fastify/type-provider-typebox` 6 infers with TypeBox 1 (the `typebox` package), which reads
- * @sinclair/typebox's objects and strings by their JSON shape but sees its Unsafe schemas (the
- * nullable numbers and enums below) as unknown. This one infers with the TypeBox the schemas are
- * written in, so handlers get the same types the web app imports. Validation is unchanged: Fastify's
- * compiled Ajv validator (src/platform/http/validation.ts).
- */
-export interface SchemaTypes extends FastifyTypeProvider {
-  validator: this['schema'] extends TSchema ? Static<this['schema']> : unknown;
-  serializer: this['schema'] extends TSchema ? Static<this['schema']> : unknown;
-}
 
 /** true when A and B are the same type: `const same: Same<WireT, DomainT> = true` fails to compile on a drift. */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -4,10 +4,11 @@
  * 400 naming the field, handlers get typed requests and answers, and the route appears in the OpenAPI
  * document under the `slo` tag.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import { badRequest, forbidden } from '../../platform/http/errors.js';
-import { ErrorBody, type SchemaTypes } from '../../platform/schemas.js';
+import { ErrorBody } from '../../platform/schemas.js';
 import type { TargetScope } from '../math/targets.js';
 import { rethrowAsHttpError } from './http-errors.js';
 import { snapshotProblem } from './ingest.js';
@@ -52,7 +53,7 @@ function keyProblem(scope: TargetScope, key: string): string | null {
 }
 
 export function registerSloRoutes(scope: FastifyInstance, deps: SloHttpDeps): void {
-  const app = scope.withTypeProvider<SchemaTypes>();
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { repo, queries } = deps;
   // Registered before the routes: the read model's domain errors become 400/404 here, the rest passes on.
   app.setErrorHandler(rethrowAsHttpError);

@@ -2,9 +2,10 @@
  * GET /api/v2/slo/routes/match: which of a cluster's ingress routes serves a URL, and why (the domain
  * page's "Which route serves this URL?"). Read like the other SLO reads (viewer role).
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../../platform/http/errors.js';
-import { ErrorBody, type SchemaTypes } from '../../platform/schemas.js';
+import { ErrorBody } from '../../platform/schemas.js';
 import type { SloQueries } from './query.js';
 import type { SloRepository } from './repository.js';
 import { BadRouteRequest } from '../../traefik/index.js';
@@ -14,7 +15,7 @@ import { latestRouteRules } from './route-rules.js';
 import { sloDb } from './tx.js';
 
 export function registerRouteMatchRoute(scope: FastifyInstance, deps: { repo: SloRepository; queries: SloQueries }): void {
-  const app = scope.withTypeProvider<SchemaTypes>();
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v2/slo/routes/match',
     {
