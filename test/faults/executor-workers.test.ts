@@ -1,5 +1,6 @@
 /** `vigil executor --workers N`: one primary, N proxy processes on one port, counts summed exactly. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/env.js';
@@ -108,6 +109,35 @@ describe('vigil executor --workers 2', () => {
     await waitFor('the update to reach a worker', async () => (await request(proxyUrl + '/tea')).status === 418);
     const answers = await Promise.all(Array.from({ length: 12 }, () => request(proxyUrl + '/tea')));
     expect(answers.map((a) => a.status)).toEqual(new Array(12).fill(418));
+  });
+
+  it("holds a policy's max_active_faults for all workers together, and frees the slot when the held client leaves", async () => {
+    const capped = policy('capped', { delay: { fixed_delay_ms: 600_000 } }, { path: { prefix: '/capped' } });
+    (capped.spec as Record<string, unknown>).max_active_faults = 1;
+    const teapot = policy('teapot', { abort: { httpStatus: 418 } }, { path: { prefix: '/tea' } });
+    cp.push([abortAll, delayOne, holdLong, teapot, capped]);
+    await waitFor('the capped policy to reach the workers', async () => {
+      const answers = await Promise.all(Array.from({ length: 4 }, () => request(proxyUrl + '/tea')));
+      return answers.every((a) => a.status === 418);
+    });
+    const overflow0 = value(await scrape(), 'vigil_faults_overflow_total') ?? 0;
+    // One request takes the policy's only slot (held for ten minutes) ...
+    const held = http.get(proxyUrl + '/capped/held', { agent: false });
+    held.on('error', () => {});
+    await waitFor('the first request to be held', async () => value(await scrape(), 'vigil_faults_active') === 1);
+    // ... so every other one, whichever worker its connection lands on, passes untouched.
+    const others = await Promise.all(Array.from({ length: 6 }, () => request(proxyUrl + '/capped/other')));
+    expect(others.map((a) => a.status)).toEqual(new Array(6).fill(200));
+    expect(value(await scrape(), 'vigil_faults_overflow_total')).toBe(overflow0 + 6);
+    // The held client hangs up: its slot is free again.
+    held.destroy();
+    await waitFor('the slot to be given back', async () => value(await scrape(), 'vigil_faults_active') === 0);
+    const again = http.get(proxyUrl + '/capped/again', { agent: false });
+    again.on('error', () => {});
+    await waitFor('a new request to take the slot', async () => value(await scrape(), 'vigil_faults_active') === 1);
+    again.destroy();
+    await waitFor('the slot to be given back again', async () => value(await scrape(), 'vigil_faults_active') === 0);
+    cp.push([abortAll, delayOne, holdLong]);
   });
 
   it('starts another worker when one dies, and keeps serving', async () => {

@@ -5,6 +5,7 @@ import { createAdminServer } from './admin.js';
 import { Backoff } from './backoff.js';
 import { systemClock } from './clock.js';
 import { FaultCounters } from './counters.js';
+import { SlotLedger } from './fault-slots.js';
 import type { Executor, ExecutorOptions } from './executor.js';
 import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerConfig } from './ipc.js';
 import { ExecutorMetrics } from './metrics.js';
@@ -47,7 +48,8 @@ const workerEntry = () => {
  * `vigil executor --workers N`: this process is the primary. It holds the one policy stream to the
  * control plane, the state file, the report and the admin listener, and relays every policy set to
  * N node:cluster workers that share the proxy's listen socket. Workers send the primary what they
- * counted, so `/metrics` shows the sum; a worker that dies is started again.
+ * counted, so `/metrics` shows the sum, and ask it for fault slots when a max_active_faults cap is
+ * set, so the cap holds for all of them; a worker that dies is started again (its slots freed).
  */
 export async function startExecutorCluster(opts: ClusterOptions): Promise<ClusterExecutor> {
   const log = opts.log;
@@ -74,6 +76,8 @@ export async function startExecutorCluster(opts: ClusterOptions): Promise<Cluste
     flushMs: opts.workerFlushMs ?? 1000,
   };
   const children = new Map<number, Child>();
+  // The caps hold for the executor as a whole: one ledger here, workers ask it (fault-slots.ts).
+  const slots = new SlotLedger(opts.maxActiveFaults);
   const totals = new FaultCounters();
   let proxyUrl: string | undefined;
   let stopping = false;
@@ -137,6 +141,10 @@ export async function startExecutorCluster(opts: ClusterOptions): Promise<Cluste
         if ([...children.values()].every((c) => c.listening)) firstListening(m.url);
       } else if (m.type === 'listen-failed') {
         startFailed(new Error(`executor worker could not listen on ${opts.listen.host}:${opts.listen.port}: ${m.message}`));
+      } else if (m.type === 'slot-acquire') {
+        sendTo(child, { type: 'slot', id: m.id, granted: slots.tryAcquire(worker.id, m.policy, m.policyMax) });
+      } else if (m.type === 'slot-release') {
+        slots.release(worker.id, m.policy);
       } else if (m.type === 'counts') {
         if (m.counts) totals.add(m.counts);
         child.active = m.active;
@@ -148,6 +156,7 @@ export async function startExecutorCluster(opts: ClusterOptions): Promise<Cluste
     });
     worker.on('exit', (code, signal) => {
       children.delete(worker.id);
+      slots.releaseAll(worker.id);
       for (const done of child.flushes.values()) done();
       if (stopping) return;
       if (!child.listening) {

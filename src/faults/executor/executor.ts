@@ -4,6 +4,7 @@ import { systemClock, type Clock } from './clock.js';
 import { FaultCounters } from './counters.js';
 import { ExecutorMetrics } from './metrics.js';
 import { PolicyStream } from './policy-stream.js';
+import { LocalFaultSlots } from './fault-slots.js';
 import { createProxy } from './proxy.js';
 import { Reporter } from './reporter.js';
 import { drain, listen, proxyServer, urlOf, type HostPort } from './serve.js';
@@ -69,7 +70,7 @@ export async function startExecutor(opts: ExecutorOptions): Promise<Executor> {
     clock,
     draw: opts.draw ?? Math.random,
     log,
-    maxActiveFaults: opts.maxActiveFaults,
+    slots: new LocalFaultSlots(opts.maxActiveFaults),
     maxHeaderSize,
   });
   const metrics = new ExecutorMetrics({ policyState: () => policies.status(), activeFaults: () => proxy.activeFaults() }, counters);

@@ -1,4 +1,5 @@
 import type { CounterSnapshot } from './counters.js';
+import type { SlotAnswer, SlotRequest } from './fault-slots.js';
 
 /** What a `--workers` child needs to run the proxy; passed in its environment as JSON. */
 export interface WorkerConfig {
@@ -21,11 +22,13 @@ export type ToWorker =
   | { type: 'policies'; policies: unknown[]; version: string }
   | { type: 'listen' }
   | { type: 'flush'; id: number }
-  | { type: 'stop'; drainMs: number };
+  | { type: 'stop'; drainMs: number }
+  | SlotAnswer;
 
 /** Worker → primary. `counts` are since the worker's previous message; `active` is absolute. */
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'listening'; url: string }
   | { type: 'listen-failed'; message: string }
-  | { type: 'counts'; id?: number; counts?: CounterSnapshot; active: number };
+  | { type: 'counts'; id?: number; counts?: CounterSnapshot; active: number }
+  | SlotRequest;

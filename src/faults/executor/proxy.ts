@@ -5,6 +5,7 @@ import { sleep, type Clock } from './clock.js';
 import { endToEnd, hasBody, upstreamHeaders } from './headers.js';
 import type { FaultCounters } from './counters.js';
 import { DEFAULT_ABORT_BODY, type CompiledPolicies, type FaultDecision, type RequestFacts } from '../policy/index.js';
+import type { FaultSlot, FaultSlots } from './fault-slots.js';
 import { Throttle } from './throttle.js';
 
 export interface ProxyDeps {
@@ -17,8 +18,8 @@ export interface ProxyDeps {
   /** Uniform in [0, 1): the percentage draw. */
   draw: () => number;
   log: Logger;
-  /** Cap on faults in progress at once across all policies; beyond it requests pass unfaulted. */
-  maxActiveFaults?: number;
+  /** Who may start a fault now (the executor's and each policy's max_active_faults); beyond a cap requests pass unfaulted. */
+  slots: FaultSlots;
   agent?: http.Agent;
   /** Largest response header block accepted from the upstream (the listener's own limit). */
   maxHeaderSize?: number;
@@ -62,9 +63,6 @@ export function createProxy(deps: ProxyDeps): Proxy {
   const agent = deps.agent ?? upstreamAgent();
   const target = { hostname: upstream.hostname.replace(/^\[|\]$/g, ''), port: Number(upstream.port || 80) };
   const basePath = upstream.pathname === '/' ? '' : upstream.pathname.replace(/\/$/, '');
-  let active = 0;
-  // Faults in progress per policy, for the policy's own `max_active_faults`.
-  const activeByPolicy = new Map<string, number>();
 
   function fail(res: ServerResponse, error: string, message: string): void {
     const body = JSON.stringify({ error, message });
@@ -126,13 +124,11 @@ export function createProxy(deps: ProxyDeps): Proxy {
     counters.answered(a.status);
   }
 
-  async function inject(req: IncomingMessage, res: ServerResponse, d: FaultDecision): Promise<void> {
+  async function inject(req: IncomingMessage, res: ServerResponse, d: FaultDecision, slot: FaultSlot): Promise<void> {
     // A client that hangs up while its request is held cancels the wait; nothing goes upstream.
     const gone = new AbortController();
     const onClose = () => gone.abort();
     res.once('close', onClose);
-    active++;
-    activeByPolicy.set(d.policy, (activeByPolicy.get(d.policy) ?? 0) + 1);
     try {
       if (d.startDelayMs) await sleep(clock, d.startDelayMs, gone.signal);
       if (d.delayMs) {
@@ -158,11 +154,18 @@ export function createProxy(deps: ProxyDeps): Proxy {
       // the client left during a delay
     } finally {
       res.off('close', onClose);
-      active--;
-      const left = (activeByPolicy.get(d.policy) ?? 1) - 1;
-      if (left > 0) activeByPolicy.set(d.policy, left);
-      else activeByPolicy.delete(d.policy);
+      slot.release();
     }
+  }
+
+  function start(req: IncomingMessage, res: ServerResponse, d: FaultDecision, slot: FaultSlot | null): void {
+    if (!slot) {
+      counters.overflowed();
+      return forward(req, res);
+    }
+    // The client left while a worker asked its primary for the slot: nothing to do for it.
+    if (req.socket.destroyed) return slot.release();
+    void inject(req, res, d, slot);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -174,14 +177,17 @@ export function createProxy(deps: ProxyDeps): Proxy {
       log.error({ err }, 'fault decision failed; request forwarded unfaulted');
     }
     if (!d) return forward(req, res);
-    const overGlobal = deps.maxActiveFaults !== undefined && active >= deps.maxActiveFaults;
-    const overPolicy = d.maxActiveFaults !== undefined && (activeByPolicy.get(d.policy) ?? 0) >= d.maxActiveFaults;
-    if (overGlobal || overPolicy) {
-      counters.overflowed();
-      return forward(req, res);
-    }
-    void inject(req, res, d);
+    const decision = d;
+    const slot = deps.slots.acquire(d.policy, d.maxActiveFaults);
+    if (!(slot instanceof Promise)) return start(req, res, decision, slot);
+    slot.then(
+      (s) => start(req, res, decision, s),
+      (err: unknown) => {
+        log.error({ err }, 'fault slot request failed; request forwarded unfaulted');
+        forward(req, res);
+      },
+    );
   }
 
-  return { handle, agent, activeFaults: () => active };
+  return { handle, agent, activeFaults: () => deps.slots.active };
 }

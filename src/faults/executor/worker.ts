@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { systemClock } from './clock.js';
 import { FaultCounters } from './counters.js';
+import { RemoteFaultSlots } from './fault-slots.js';
 import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerConfig } from './ipc.js';
 import { PolicyStream } from './policy-stream.js';
 import { createProxy } from './proxy.js';
@@ -18,6 +19,10 @@ export async function runExecutorWorker(makeLog: (level: string) => Logger): Pro
   const log = makeLog(cfg.logLevel);
   const policies = new PolicyStream({ target: { service: cfg.service, namespace: cfg.namespace, headerFaults: cfg.headerFaults }, clock: systemClock, log });
   const counters = new FaultCounters();
+  const slots = new RemoteFaultSlots(cfg.maxActiveFaults !== undefined, (m, onError) => {
+    if (!process.send) return onError();
+    process.send(m, undefined, undefined, (err) => err && onError());
+  });
   const proxy = createProxy({
     upstream: new URL(cfg.upstream),
     policies: () => policies.current,
@@ -25,7 +30,7 @@ export async function runExecutorWorker(makeLog: (level: string) => Logger): Pro
     clock: systemClock,
     draw: Math.random,
     log,
-    maxActiveFaults: cfg.maxActiveFaults,
+    slots,
     maxHeaderSize: cfg.maxHeaderSize,
   });
   const server = proxyServer(proxy, cfg.maxHeaderSize);
@@ -58,7 +63,8 @@ export async function runExecutorWorker(makeLog: (level: string) => Logger): Pro
         (addr) => send({ type: 'listening', url: urlOf(addr) }),
         (err: Error) => send({ type: 'listen-failed', message: err.message }, () => process.exit(1)),
       );
-    } else if (m.type === 'flush') report(m.id);
+    } else if (m.type === 'slot') slots.answer(m);
+    else if (m.type === 'flush') report(m.id);
     else if (m.type === 'stop' && !stopping) {
       stopping = true;
       void (async () => {
