@@ -1,5 +1,4 @@
 /** `vigil dlt convert`: output equal to dlt-convert, headers only, JSON lines, filters, errors. */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { convertDltFile, parseDltFilter, type DltConvertOptions } from '../../src/cli/dlt.js';
 import { encodeRecord } from '../../src/batches/dlt/index.js';
 import { fixturesDir, repoRoot } from '../support/env.js';
+import { runCommand } from '../support/run.js';
 import { DLT_CONVERT, haveDltConvert, lines, runDltConvert, stripDltWarnings } from './dlt-support.js';
 
 const fixtures = fixturesDir('dlt');
@@ -41,18 +41,19 @@ async function convert(file: string, opts: Partial<DltConvertOptions> = {}): Pro
 }
 
 const cli = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'dlt', 'convert', ...args], {
+  runCommand(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'dlt', 'convert', ...args], {
     cwd: repoRoot,
     env: { ...process.env, TZ: 'UTC' },
-    timeout: 60_000,
+    timeoutMs: 60_000,
     maxBuffer: 1 << 28,
+    encoding: 'buffer',
   });
 
 describe('vigil dlt convert', () => {
   it.skipIf(!canRun)('-a and -s equal dlt-convert on the same file', async () => {
     for (const file of [sample, ...(fixtures ? [path.join(fixtures, 'testfile.dlt'), path.join(fixtures, 'edge/vectors.dlt')] : [])]) {
-      expect(lines((await convert(file)).out), file).toEqual(lines(runDltConvert(['-a'], file)));
-      expect(lines((await convert(file, { mode: 'headers' })).out), file).toEqual(lines(runDltConvert(['-s'], file)));
+      expect(lines((await convert(file)).out), file).toEqual(lines(await runDltConvert(['-a'], file)));
+      expect(lines((await convert(file, { mode: 'headers' })).out), file).toEqual(lines(await runDltConvert(['-s'], file)));
     }
   });
 
@@ -102,7 +103,7 @@ describe('vigil dlt convert', () => {
     const file = path.join(fixtures!, 'testfile.dlt');
     const filterFile = path.join(tmp, 'filter.txt');
     writeFileSync(filterFile, 'LOG TES2\nAPP ----\n');
-    const r = spawnSync(DLT_CONVERT, ['-a', '-f', filterFile, file], { env: { ...process.env, TZ: 'UTC' } });
+    const r = await runCommand(DLT_CONVERT, ['-a', '-f', filterFile, file], { env: { ...process.env, TZ: 'UTC' }, encoding: 'buffer' });
     // dlt-convert echoes each filter line (ending in CR) before the messages
     const ref = lines(stripDltWarnings(r.stdout)).filter((l) => !l.endsWith('\r'));
     const ours = lines((await convert(file, { filters: [parseDltFilter('LOG:TES2'), parseDltFilter('APP:*')] })).out);
@@ -110,24 +111,24 @@ describe('vigil dlt convert', () => {
     expect(ours).toEqual(ref);
   });
 
-  it('reports garbage on stderr, exits 0, and prints the records', () => {
-    const r = cli([sample]);
+  it('reports garbage on stderr, exits 0, and prints the records', async () => {
+    const r = await cli([sample]);
     expect(r.status).toBe(0);
     expect(lines(r.stdout)).toHaveLength(4);
-    expect(r.stderr.toString()).toContain('skipped 7 bytes that are not DLT records');
-    const q = cli(['-q', '-s', sample]);
+    expect(r.stderr).toContain('skipped 7 bytes that are not DLT records');
+    const q = await cli(['-q', '-s', sample]);
     expect(q.status).toBe(0);
-    expect(q.stderr.toString()).toBe('');
+    expect(q.stderr).toBe('');
     expect(lines(q.stdout)[0]).toMatch(/^0 2023\/11\/14 22:13:20\.000000 {10}0 000 ECU1 APP1 CTX1 log info V 2 $/);
   });
 
-  it('exits 2 on a usage error and 1 on an unreadable file', () => {
-    const two = cli(['-a', '--json', sample]);
+  it('exits 2 on a usage error and 1 on an unreadable file', async () => {
+    const two = await cli(['-a', '--json', sample]);
     expect(two.status).toBe(2);
-    expect(two.stderr.toString()).toContain('one of -a, -s and --json');
-    const missing = cli([path.join(tmp, 'absent.dlt')]);
+    expect(two.stderr).toContain('one of -a, -s and --json');
+    const missing = await cli([path.join(tmp, 'absent.dlt')]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr.toString()).toContain('absent.dlt');
+    expect(missing.stderr).toContain('absent.dlt');
   });
 
   it('streams a file larger than its read chunks with the same output as one decode', async () => {

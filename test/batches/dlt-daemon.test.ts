@@ -149,7 +149,7 @@ describe.skipIf(!present)('DLT recorded from a live dlt-daemon', () => {
     expect(records.some((r) => r.control?.service === 'connection_info')).toBe(true);
   });
 
-  it('renders the recording exactly as dlt-convert -a and -s do now', () => {
+  it('renders the recording exactly as dlt-convert -a and -s do now', async () => {
     const a = new TextSink();
     const s = new TextSink();
     for (const r of records) {
@@ -157,8 +157,8 @@ describe.skipIf(!present)('DLT recorded from a live dlt-daemon', () => {
       renderHeaderLine(s, r);
     }
     // dlt-receive may still append (daemon messages); compare the records both sides saw
-    const refA = lines(runDltConvert(['-a'], out)).slice(0, records.length);
-    const refS = lines(runDltConvert(['-s'], out)).slice(0, records.length);
+    const refA = lines(await runDltConvert(['-a'], out)).slice(0, records.length);
+    const refS = lines(await runDltConvert(['-s'], out)).slice(0, records.length);
     expect(lines(a.peek())).toEqual(refA);
     expect(lines(s.peek())).toEqual(refS);
   });

@@ -148,7 +148,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!canRun)('rendering equals dlt-convert on random records', () => {
   for (const seed of [1, 2, 3, 4]) {
-    it(`seed ${seed}`, () => {
+    it(`seed ${seed}`, async () => {
       const data = generate(seed, 3000);
       const file = path.join(dir, `random-${seed}.dlt`);
       writeFileSync(file, data);
@@ -161,11 +161,11 @@ describe.skipIf(!canRun)('rendering equals dlt-convert on random records', () =>
         renderHeaderLine(s, rec);
       }
       const ours = lines(a.peek());
-      const ref = lines(runDltConvert(['-a'], file));
+      const ref = lines(await runDltConvert(['-a'], file));
       expect(ours.length).toBe(ref.length);
       const diffs = ours.flatMap((l, i) => (l === ref[i] ? [] : [`ours: ${l.slice(0, 300)}\nref:  ${ref[i].slice(0, 300)}`]));
       expect(diffs.slice(0, 5)).toEqual([]);
-      expect(lines(s.peek())).toEqual(lines(runDltConvert(['-s'], file)));
+      expect(lines(s.peek())).toEqual(lines(await runDltConvert(['-s'], file)));
     });
   }
 });

@@ -104,10 +104,10 @@ describe.skipIf(dir === undefined)('DLT fixtures', () => {
         }
       });
 
-      it.skipIf(!canRun)('equals dlt-convert -a and -s run now', () => {
+      it.skipIf(!canRun)('equals dlt-convert -a and -s run now', async () => {
         const { records, issues } = decode(file);
-        const refA = lines(runDltConvert(['-a'], file));
-        const refS = lines(runDltConvert(['-s'], file));
+        const refA = lines(await runDltConvert(['-a'], file));
+        const refS = lines(await runDltConvert(['-s'], file));
         if (V2.has(rel)) {
           expect(refA).toEqual([]);
           expect(records).toHaveLength(0);

@@ -1,8 +1,8 @@
 /** Helpers for the DLT tests: Debian's dlt-convert as the reference, run on the spot. */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { requireAll } from '../support/env.js';
+import { runCommand } from '../support/run.js';
 
 export const DLT_CONVERT = '/usr/bin/dlt-convert';
 
@@ -27,8 +27,8 @@ export function stripDltWarnings(out: Buffer): Buffer {
 }
 
 /** `TZ=UTC dlt-convert <flags> FILE`, warnings stripped. */
-export function runDltConvert(flags: string[], file: string): Buffer {
-  const r = spawnSync(DLT_CONVERT, [...flags, file], { env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 30, timeout: 60_000 });
+export async function runDltConvert(flags: string[], file: string): Promise<Buffer> {
+  const r = await runCommand(DLT_CONVERT, [...flags, file], { env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 30, timeoutMs: 60_000, encoding: 'buffer' });
   if (r.error) throw r.error;
   return stripDltWarnings(r.stdout);
 }

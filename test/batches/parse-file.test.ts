@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { tarOf } from '../support/archives.js';
 import { defaultRules } from '../../src/batches/diagnose/default-rules.js';
 import { parseFile, type ParseInput } from '../../src/batches/parse/parse-file.js';
 import { fixturesDir } from '../support/env.js';
+import { runCommand } from '../support/run.js';
 
 const limits = { maxDecompressedBytes: 1 << 20, maxMembers: 10, maxLineLength: 4096 };
 
@@ -70,7 +70,9 @@ describe('parseFile', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-zip-test-'));
     const zipPath = path.join(dir, 'b.zip');
     writeFileSync(path.join(dir, 'a.log'), LOG);
-    execFileSync('python3', ['-c', `import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED); z.write(sys.argv[2],'inner/a.log'); z.close()`, zipPath, path.join(dir, 'a.log')]);
+    const zipped = await runCommand('python3', ['-c', `import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED); z.write(sys.argv[2],'inner/a.log'); z.close()`, zipPath, path.join(dir, 'a.log')]);
+    // a zip that could not be written must fail here, not as a puzzling parse result below
+    if (zipped.error || zipped.status !== 0) throw zipped.error ?? new Error(`python3 exited ${zipped.status}: ${zipped.stderr}`);
     const members: { name: string; data: Buffer }[] = [];
     expect(await parseFile(input('b.zip', readFileSync(zipPath), members))).toEqual({ kind: 'archive', format: 'zip', members: 1 });
     expect(members).toEqual([{ name: 'inner/a.log', data: Buffer.from(LOG) }]);

@@ -56,7 +56,7 @@ describe.skipIf(!haveChromium)('Anomalies page on live simulator data', () => {
   let errors: string[];
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     // Live traffic at 5× (the history, not the live rate, is what the baselines need).
     live = await startLive({ 'simulate.speed': 5 });
     // The generator sends a week of history on first start; the baseline job (every 2 s here)

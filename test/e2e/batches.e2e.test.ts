@@ -109,7 +109,7 @@ describe.skipIf(!haveChromium || !dltDir)('Batches pages: upload, live progress,
   const eventStreams: string[] = [];
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     llm = await startGatedLlm();
     t = await startTestServer({ flags: { 'diagnosis.llm.url': llm.url, 'diagnosis.llm.model': 'fake-summary' } });
     browser = await launchBrowser();

@@ -2,7 +2,6 @@
  * Shared plumbing of the browser tests: Debian's Chromium (never a downloaded one), a real Vigil
  * server serving web/dist, and a build of web/dist when it is missing.
  */
-import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { loadConfig } from '../../src/config/load.js';
 import { createServer, type VigilServer } from '../../src/platform/runtime.js';
 import { allModules } from '../../src/modules.js';
+import { runCommand } from '../support/run.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const webDist = path.resolve('web/dist');
@@ -35,12 +35,17 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** `npm test` builds first; a bare `vitest run` builds the dashboard here when it is missing. */
-export function ensureWebBuilt(): void {
+export async function ensureWebBuilt(): Promise<void> {
   const index = path.join(webDist, 'index.html');
   // A dist/ older than any web source would test yesterday's page: rebuild it then too.
   if (existsSync(index) && newestMtime(path.resolve('web/src')) <= statSync(index).mtimeMs) return;
   console.warn('[build] web/dist/index.html missing or older than web/src: running vite build');
-  execSync('npx vite build --config web/vite.config.ts', { stdio: 'inherit' });
+  // vite's report is small, but a cut-off build would be worse than a long log
+  const r = await runCommand('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { maxBuffer: 1 << 26 });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`vite build exited ${r.status ?? r.signal}`);
 }
 
 /** The newest modification time of the files under a directory (ms). */

@@ -47,7 +47,7 @@ describe.skipIf(!haveChromium || !hfi)('Faults page and faults on the SLO pages 
   const policyYaml = hfi ? readFileSync(path.join(hfi, 'current', 'abort-policy.yaml'), 'utf8') : '';
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     live = await startLive({ 'simulate.faultDemo': true });
     // Healthy traffic first: the executor has reported and the frontend's successes reached the server.
     await waitFor('the demo executor to report', async () => (await getJson<SummaryAnswer>(live, '/api/v1/faults/summary')).executors.some((e) => e.executor_id === EXECUTOR && e.connected), 30_000);

@@ -16,6 +16,7 @@ import type { VigilConfig } from '../../src/config/schema.js';
 import { createServer, type VigilServer } from '../../src/platform/runtime.js';
 import { allModules } from '../../src/modules.js';
 import { webDist } from './browser.js';
+import { waitFor as waitForCondition } from '../support/wait.js';
 
 export interface LiveServer {
   server: VigilServer;
@@ -107,23 +108,11 @@ export async function getJson<T>(live: Pick<LiveServer, 'url' | 'adminToken'>, p
 }
 
 /**
- * Poll `probe` until it returns a truthy value or `timeoutMs` passes; then throw an error that says
- * what was awaited and what the last probe saw.
+ * The end-to-end tests' wait (test/support/wait.ts): a live server answers within minutes, not
+ * seconds, and a request that fails while it starts is asked again.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 90_000, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}; last probe: ${typeof last === 'string' ? last : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 90_000, everyMs = 500): Promise<T> {
+  return waitForCondition(what, probe, timeoutMs, everyMs, true);
 }
 
 interface DomainsBody {

@@ -8,7 +8,7 @@ import { installMockApi } from './mock-api.js';
 
 const which = process.argv[2] ?? 'both';
 if (!chromiumAvailable()) process.exit(0);
-ensureWebBuilt();
+await ensureWebBuilt();
 const web = await startWebServer();
 const browser = await launchBrowser();
 const errors: string[] = [];

@@ -24,7 +24,7 @@ const outDir = path.resolve('docs/img');
 
 async function main() {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package`);
-  ensureWebBuilt();
+  await ensureWebBuilt();
   mkdirSync(outDir, { recursive: true });
 
   const started = Date.now();

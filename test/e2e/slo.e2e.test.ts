@@ -106,7 +106,7 @@ describe.skipIf(!haveChromium)('SLO pages on live simulator data', () => {
   };
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     live = await startLive();
     // The agent scrapes every second; every demo domain, path and service has numbers within seconds.
     await waitForDomains(live);

@@ -60,7 +60,7 @@ describe.skipIf(!haveChromium)('web dashboard (anonymous read allowed)', () => {
   let api: ReturnType<typeof watchApi>;
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     web = await startWebServer();
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
@@ -185,7 +185,7 @@ describe.skipIf(!haveChromium)('web dashboard (token required)', () => {
   let page: Page;
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     web = await startWebServer({ 'auth.anonymousRead': false });
     browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' })).newPage();

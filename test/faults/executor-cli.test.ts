@@ -1,8 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/env.js';
-import { request, startUpstream, tempDir, until, type Upstream } from './executor-support.js';
+import { runCommand } from '../support/run.js';
+import { request, startUpstream, tempDir, type Upstream } from './executor-support.js';
+import { waitFor } from '../support/wait.js';
 
 const main = path.join(repoRoot, 'src/cli/main.ts');
 const vigil = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH } });
@@ -23,7 +25,7 @@ describe('vigil executor (command)', () => {
     child.stderr.resume();
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const m = await until(() => /proxy (http:\/\/\S+) -> \S+, admin (http:\/\/\S+)/.exec(out), 'the executor to listen', 90_000);
+      const m = await waitFor('the executor to listen', () => /proxy (http:\/\/\S+) -> \S+, admin (http:\/\/\S+)/.exec(out), 90_000);
       expect((await request(m[1] + '/via-cli')).status).toBe(200);
       expect(up.seen.map((s) => s.url)).toContain('/via-cli');
       expect(JSON.parse((await request(m[2] + '/readyz')).body)).toMatchObject({ status: 'ready' });
@@ -34,34 +36,31 @@ describe('vigil executor (command)', () => {
     }
   }, 120_000);
 
-  it('refuses a malformed --listen with exit code 2 and a message naming the flag', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'executor', '--listen', 'nonsense', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
+  it('refuses a malformed --listen with exit code 2 and a message naming the flag', async () => {
+    const r = await runCommand(process.execPath, ['--import', 'tsx', main, 'executor', '--listen', 'nonsense', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
       cwd: repoRoot,
-      encoding: 'utf8',
       env: { PATH: process.env.PATH },
-      timeout: 90_000,
+      timeoutMs: 90_000,
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--listen nonsense');
   }, 120_000);
 
-  it('refuses a --workers that is neither a positive integer nor auto, naming the flag', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'executor', '--workers', '0', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
+  it('refuses a --workers that is neither a positive integer nor auto, naming the flag', async () => {
+    const r = await runCommand(process.execPath, ['--import', 'tsx', main, 'executor', '--workers', '0', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
       cwd: repoRoot,
-      encoding: 'utf8',
       env: { PATH: process.env.PATH },
-      timeout: 90_000,
+      timeoutMs: 90_000,
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--workers 0: expected a positive integer or auto');
   }, 120_000);
 
-  it('accepts --control-plane-addr as HFI\'s spelling of --server (and validates it the same way)', () => {
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', main, 'executor', '--control-plane-addr', 'ftp://x', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
+  it('accepts --control-plane-addr as HFI\'s spelling of --server (and validates it the same way)', async () => {
+    const bad = await runCommand(process.execPath, ['--import', 'tsx', main, 'executor', '--control-plane-addr', 'ftp://x', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
       cwd: repoRoot,
-      encoding: 'utf8',
       env: { PATH: process.env.PATH },
-      timeout: 90_000,
+      timeoutMs: 90_000,
     });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('ftp://x: expected an http(s) URL');

@@ -1,11 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVOY_BUCKETS_MS, type Executor } from '../../src/faults/executor/index.js';
 import { requireAll } from '../support/env.js';
-import { FakeClock, executorWith, policy, request, startUpstream, tempDir, until, type Upstream } from './executor-support.js';
+import { runCommand } from '../support/run.js';
+import { FakeClock, executorWith, policy, request, startUpstream, tempDir, type Upstream } from './executor-support.js';
+import { waitFor } from '../support/wait.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -46,7 +48,7 @@ async function injectSome(aborts: number, delays: number) {
   for (let i = 0; i < aborts; i++) expect((await request(ex.url + '/')).status).toBe(503);
   for (let i = 0; i < delays; i++) {
     const held = request(ex.url + '/slow');
-    await until(async () => ex.metrics.activeFaults() === 1, 'the delay');
+    await waitFor('the delay', async () => ex.metrics.activeFaults() === 1);
     clock.advance(300);
     expect((await held).status).toBe(200);
   }
@@ -67,7 +69,7 @@ describe('executor metrics', () => {
 
   it.runIf(tool(PROMTOOL, 'prometheus'))('passes `promtool check metrics` (the one lint is HFI\'s own unit, kept for its dashboards)', async () => {
     await injectSome(1, 1);
-    const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: await scrape(), encoding: 'utf8' });
+    const r = await runCommand(PROMTOOL, ['check', 'metrics'], { input: await scrape() });
     // exit 1 is a parse error; 3 means lint findings only, listed on stderr
     expect(r.status === 0 || r.status === 3).toBe(true);
     const findings = (r.stdout + r.stderr).split('\n').filter(Boolean);
@@ -109,7 +111,7 @@ describe('executor metrics', () => {
           return undefined; // not up yet
         }
       };
-      await until(async () => (await query('wasmcustom_hfi_faults_aborts_total')) === want.aborts, 'Prometheus to scrape the abort counter', 45_000);
+      await waitFor('Prometheus to scrape the abort counter', async () => (await query('wasmcustom_hfi_faults_aborts_total')) === want.aborts, 45_000);
       expect(await query('wasmcustom_hfi_faults_delays_total')).toBe(want.delays);
       expect(await query('wasmcustom_hfi_faults_delay_duration_milliseconds_count')).toBe(want.delays);
       expect(await query('wasmcustom_hfi_faults_delay_duration_milliseconds_bucket{le="500"}')).toBe(want.delays);

@@ -10,7 +10,7 @@ describe.skipIf(!chromiumAvailable())('the web UI under the CSP', () => {
   let web: WebServer;
   let browser: Browser;
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     web = await startWebServer({ 'server.jobs': false });
     browser = await launchBrowser();
   }, 180_000);

@@ -2,11 +2,11 @@
  * `promtool check metrics` (Debian package `prometheus`) on the server's and the agent's /metrics:
  * what a Prometheus operator's lint would say about our exposition.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentMetrics } from '../../src/slo/agent/metrics.js';
 import { requireAll } from '../support/env.js';
+import { runCommand } from '../support/run.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
@@ -16,8 +16,8 @@ if (!havePromtool) {
   console.warn(`[skip] promtool not found at ${PROMTOOL}; install the Debian package prometheus to lint /metrics`);
 }
 
-function promtool(text: string): { status: number | null; output: string } {
-  const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 60_000 });
+async function promtool(text: string): Promise<{ status: number | null; output: string }> {
+  const r = await runCommand(PROMTOOL, ['check', 'metrics'], { input: text, timeoutMs: 60_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
@@ -37,7 +37,7 @@ describe.skipIf(!havePromtool)('/metrics passes promtool check metrics', () => {
     const text = await (await fetch(`${t.url}/metrics`)).text();
     expect(text).toContain('vigil_http_requests_total');
     expect(text).toContain('vigil_process_cpu_seconds_total');
-    expect(promtool(text)).toEqual({ status: 0, output: '' });
+    expect(await promtool(text)).toEqual({ status: 0, output: '' });
   });
 
   it('agent', async () => {
@@ -48,6 +48,6 @@ describe.skipIf(!havePromtool)('/metrics passes promtool check metrics', () => {
     const text = await (await fetch(`http://127.0.0.1:${srv.port}/metrics`)).text();
     expect(text).toContain('vigil_agent_snapshots_total');
     expect(text).toContain('vigil_agent_nodejs_active_handles');
-    expect(promtool(text)).toEqual({ status: 0, output: '' });
+    expect(await promtool(text)).toEqual({ status: 0, output: '' });
   });
 });

@@ -58,7 +58,7 @@ describe.skipIf(!haveChromium)('dashboard data fetching', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     web = await startWebServer();
     browser = await launchBrowser();
   }, 240_000);

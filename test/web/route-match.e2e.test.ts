@@ -20,6 +20,9 @@ kind: IngressRoute
 metadata: { name: storefront, namespace: shop }
 spec:
   routes:
+    - match: Host(\`shop.example.com\`) && Header(\`X-Canary\`, \`1\`)
+      kind: Rule
+      services: [{ name: canary, port: 80 }]
     - match: Host(\`shop.example.com\`) && PathPrefix(\`/api\`)
       kind: Rule
       services: [{ name: api, port: 8080 }]
@@ -33,7 +36,7 @@ describe.skipIf(!haveChromium)('domain page: which route serves this URL', () =>
   let browser: Browser;
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     web = await startWebServer();
     const snapshot: Snapshot = {
       cluster_id: 'rm',
@@ -74,10 +77,18 @@ describe.skipIf(!haveChromium)('domain page: which route serves this URL', () =>
       await served.waitFor({ timeout: 30_000 });
       expect(await served.textContent()).toMatch(/shop\/storefront.*path \/ .*service web:80/);
       const rows = page.getByTestId('route-match-answer').locator('tbody tr');
-      // The /api rule is longer, so Traefik tries it first; its PathPrefix fails.
-      expect(await rows.count()).toBe(2);
-      expect(await rows.nth(0).textContent()).toMatch(/46No match.*✓ Host\(`shop\.example\.com`\).*✗ PathPrefix\(`\/api`\)/);
-      expect(await rows.nth(1).textContent()).toMatch(/24Serves/);
+      // Longer rules are tried first: the canary rule (51 characters) misses its header, the /api rule (46) its PathPrefix.
+      expect(await rows.count()).toBe(3);
+      expect(await rows.nth(0).textContent()).toMatch(/51No match.*✓ Host\(`shop\.example\.com`\).*✗ Header\(`X-Canary`, `1`\)/);
+      expect(await rows.nth(1).textContent()).toMatch(/46No match.*✓ Host\(`shop\.example\.com`\).*✗ PathPrefix\(`\/api`\)/);
+      expect(await rows.nth(2).textContent()).toMatch(/24Serves/);
+
+      // The same URL with the canary header (typed in lower case; Traefik canonicalises header names).
+      await page.getByText('Headers and client address').click();
+      await page.getByRole('textbox', { name: 'Headers' }).fill('x-canary: 1');
+      await form.getByRole('button', { name: 'Explain' }).click();
+      await page.waitForFunction(() => /service canary:80/.test(document.querySelector('[data-testid="route-match-served"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      await page.getByRole('textbox', { name: 'Headers' }).fill('');
 
       await form.getByRole('textbox', { name: 'Path' }).fill('/api/cart');
       await form.getByRole('button', { name: 'Explain' }).click();

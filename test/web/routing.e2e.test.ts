@@ -19,7 +19,7 @@ describe.skipIf(!haveChromium)('dashboard routing', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    ensureWebBuilt();
+    await ensureWebBuilt();
     web = await startWebServer();
     browser = await launchBrowser();
   }, 240_000);
