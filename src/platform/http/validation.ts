@@ -109,69 +109,46 @@ function printable(s: string): string {
 
 /**
  * The first value in a parsed request part that no route can accept (see the module comment), or
- * null; its field is a dotted path (`services.0.name`). Iterative, so hostile nesting cannot
- * overflow the stack. This runs on every request: values wait on parallel stacks and each walked
- * container is logged with its key and parent, so a path is spelled out only for a problem.
+ * null; its field is a dotted path (`services.0.name`). This runs on every request, so it walks
+ * without allocating and spells a path out only for a problem. It recurses, but never deeper than
+ * `maxDepth` containers (it stops there with a problem), so hostile nesting cannot overflow the stack.
  */
 export function hostileValue(root: unknown, maxDepth = MAX_DEPTH): ValueProblem | null {
-  const values: unknown[] = [root];
-  const keys: (string | number)[] = [''];
-  const parents: number[] = [-1];
-  const depths: number[] = [0];
-  // Containers walked so far: the key each was reached by and its own container's index.
-  const walkedKeys: (string | number)[] = [];
-  const walkedParents: number[] = [];
-  const pathOf = (key: string | number, parent: number): string => {
-    if (parent < 0) return '';
-    const segments = [String(key)];
-    for (let i = parent; walkedParents[i] >= 0; i = walkedParents[i]) segments.push(String(walkedKeys[i]));
-    let path = '';
-    for (let i = segments.length - 1; i >= 0; i--) path = path ? `${path}.${segments[i]}` : segments[i];
-    return path;
-  };
-  while (values.length) {
-    const v = values.pop();
-    const key = keys.pop()!;
-    const parent = parents.pop()!;
-    const depth = depths.pop()!;
-    if (typeof v === 'string') {
-      const p = stringProblem(v);
-      if (p) return { field: pathOf(key, parent), message: p };
-    } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return { field: pathOf(key, parent), message: 'must be a finite number' };
-    } else if (v && typeof v === 'object') {
-      if (ArrayBuffer.isView(v)) continue; // raw bodies (OTLP protobuf) are decoded by their route
-      // Streamed bodies (uploads) and other class instances are not parsed data: their routes read them.
-      // (Parsed params and query strings are objects over a null-prototype prototype: walked.)
-      const ctor = (Object.getPrototypeOf(v) as { constructor?: unknown } | null)?.constructor;
-      if (!Array.isArray(v) && typeof ctor === 'function' && ctor !== Object) continue;
-      if (depth >= maxDepth) return { field: pathOf(key, parent), message: `nests deeper than ${maxDepth} levels` };
-      const self = walkedKeys.length;
-      walkedKeys.push(key);
-      walkedParents.push(parent);
-      if (Array.isArray(v)) {
-        for (let i = v.length - 1; i >= 0; i--) {
-          values.push(v[i]);
-          keys.push(i);
-          parents.push(self);
-          depths.push(depth + 1);
-        }
-      } else {
-        const names = Object.keys(v);
-        for (let i = names.length - 1; i >= 0; i--) {
-          const k = names[i];
-          const p = stringProblem(k);
-          if (p) {
-            const at = pathOf(key, parent);
-            return { field: at ? `${at}.${printable(k)}` : printable(k), message: `property name ${p}` };
-          }
-          values.push((v as Record<string, unknown>)[k]);
-          keys.push(k);
-          parents.push(self);
-          depths.push(depth + 1);
-        }
-      }
+  return problemIn(root, 0, maxDepth);
+}
+
+/** The problem in `v`, its field relative to `v` ('' for `v` itself). */
+function problemIn(v: unknown, depth: number, maxDepth: number): ValueProblem | null {
+  if (typeof v === 'string') {
+    const p = stringProblem(v);
+    return p ? { field: '', message: p } : null;
+  }
+  if (typeof v === 'number') return Number.isFinite(v) ? null : { field: '', message: 'must be a finite number' };
+  if (!v || typeof v !== 'object' || ArrayBuffer.isView(v)) return null; // raw bodies (OTLP protobuf) are decoded by their route
+  const isArray = Array.isArray(v);
+  if (!isArray) {
+    // Streamed bodies (uploads) and other class instances are not parsed data: their routes read them.
+    // (Parsed params and query strings are objects over a null-prototype prototype: walked.)
+    const ctor = (Object.getPrototypeOf(v) as { constructor?: unknown } | null)?.constructor;
+    if (typeof ctor === 'function' && ctor !== Object) return null;
+  }
+  if (depth >= maxDepth) return { field: '', message: `nests deeper than ${maxDepth} levels` };
+  if (isArray) {
+    for (let i = 0; i < v.length; i++) {
+      const p = problemIn(v[i], depth + 1, maxDepth);
+      if (p) return within(String(i), p);
     }
+    return null;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const named = stringProblem(k);
+    if (named) return { field: printable(k), message: `property name ${named}` };
+    const p = problemIn(o[k], depth + 1, maxDepth);
+    if (p) return within(k, p);
   }
   return null;
 }
+
+const within = (key: string, p: ValueProblem): ValueProblem => ({ field: p.field ? `${key}.${p.field}` : key, message: p.message });
