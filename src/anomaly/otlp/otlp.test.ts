@@ -7,6 +7,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { fixturesDir } from '../../../test/support/env.js';
+import { seededRandom } from '../../simulate/random.js';
 import {
   OtlpDecodeError,
   SPAN_KIND,
@@ -281,8 +282,7 @@ describe('protobuf decoder robustness', () => {
   });
 
   it('never hangs or throws anything but OtlpDecodeError on mutated input', () => {
-    let x = 99;
-    const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31);
+    const rnd = seededRandom(99);
     for (let i = 0; i < 3000; i++) {
       const buf = Uint8Array.from(good);
       const flips = 1 + Math.floor(rnd() * 4);
