@@ -4,9 +4,10 @@
  * in flight), a 5xx is retried with backoff and a 4xx is not, and two components needing the same
  * data share one request.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumAvailable, ensureWebBuilt, launchBrowser, startWebServer, type WebServer } from '../e2e/browser.js';
+import { chromiumAvailable } from '../e2e/browser.js';
+import { webAndBrowser } from '../e2e/web-fixture.js';
 import { anomalies, installMockApi } from '../e2e/mock-api.js';
 import { watchErrors } from '../e2e/page-helpers.js';
 import { waitFor } from '../support/wait.js';
@@ -54,22 +55,10 @@ async function runClockUntil(page: Page, done: () => Promise<boolean>, afterStep
 }
 
 describe.skipIf(!haveChromium)('dashboard data fetching', () => {
-  let web: WebServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    await ensureWebBuilt();
-    web = await startWebServer();
-    browser = await launchBrowser();
-  }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await web?.stop();
-  });
+  const env = webAndBrowser();
 
   it('shows the live feed of a server that answers slower than the poll interval', async () => {
-    const context = await pausedClockContext(browser);
+    const context = await pausedClockContext(env.browser);
     try {
       const page = await context.newPage();
       const errors = watchErrors(page);
@@ -82,7 +71,7 @@ describe.skipIf(!haveChromium)('dashboard data fetching', () => {
       await installMockApi(page, {
         answerWhen: (url) => (url.pathname === '/api/v1/anomalies' ? new Promise<void>((answer) => held.push({ sentBy: now, answer })) : undefined),
       });
-      await page.goto(`${web.url}/anomalies`);
+      await page.goto(`${env.web.url}/anomalies`);
       const feed = page.getByTestId('anomaly-feed');
       let answered = 0;
       await runClockUntil(
@@ -109,7 +98,7 @@ describe.skipIf(!haveChromium)('dashboard data fetching', () => {
   });
 
   it('retries a 5xx with backoff before the next poll is due, and shows a 4xx at once without asking again', async () => {
-    const context = await pausedClockContext(browser);
+    const context = await pausedClockContext(env.browser);
     try {
       // The page's own (paused, test-driven) clock stamps each feed request, so the spacing read
       // below is page time: how fast this machine runs the steps cannot change it.
@@ -137,7 +126,7 @@ describe.skipIf(!haveChromium)('dashboard data fetching', () => {
         baselinesAsked++;
         return route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: 'forbidden', message: 'role viewer may not read baselines' }) });
       });
-      await page.goto(`${web.url}/anomalies`);
+      await page.goto(`${env.web.url}/anomalies`);
       const feed = page.getByTestId('anomaly-feed');
       await runClockUntil(page, () => feed.isVisible(), () => waitFor('API answers to arrive', () => inFlight() === 0).then(() => {}));
       await expect(feed.locator('tbody tr').count()).resolves.toBe(anomalies().anomalies.length);
@@ -157,7 +146,7 @@ describe.skipIf(!haveChromium)('dashboard data fetching', () => {
   });
 
   it('asks once for the cluster list that the picker and the page both need', async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const context = await env.browser.newContext({ viewport: { width: 1440, height: 900 } });
     try {
       const page = await context.newPage();
       const errors = watchErrors(page);
@@ -169,7 +158,7 @@ describe.skipIf(!haveChromium)('dashboard data fetching', () => {
       let open!: () => void;
       const gate = new Promise<void>((resolve) => (open = resolve));
       await installMockApi(page, { answerWhen: (url) => (url.pathname === '/api/v2/slo/clusters' ? gate : undefined) });
-      await page.goto(`${web.url}/slo/domains`);
+      await page.goto(`${env.web.url}/slo/domains`);
       // Both the header's cluster picker and the page are on screen before the list arrives.
       await page.getByRole('heading', { level: 1, name: 'Domains' }).waitFor();
       await page.getByRole('combobox', { name: 'Cluster' }).waitFor();

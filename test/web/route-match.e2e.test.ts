@@ -4,12 +4,12 @@
  * a path and the page shows the route Traefik picks and the router it tried first. Expected routes
  * are worked out by hand: the longer rule is tried first.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { routeInfosFromMappings } from '../../src/slo/agent/routes.js';
 import type { Snapshot } from '../../src/slo/snapshot.js';
 import { routeMappingsFromYaml } from '../../src/traefik/index.js';
-import { chromiumAvailable, ensureWebBuilt, launchBrowser, startWebServer, type WebServer } from '../e2e/browser.js';
+import { chromiumAvailable } from '../e2e/browser.js';
+import { webAndBrowser } from '../e2e/web-fixture.js';
 import { watchErrors } from '../e2e/page-helpers.js';
 
 const haveChromium = chromiumAvailable();
@@ -32,12 +32,9 @@ spec:
 `;
 
 describe.skipIf(!haveChromium)('domain page: which route serves this URL', () => {
-  let web: WebServer;
-  let browser: Browser;
+  const env = webAndBrowser();
 
   beforeAll(async () => {
-    await ensureWebBuilt();
-    web = await startWebServer();
     const snapshot: Snapshot = {
       cluster_id: 'rm',
       agent_id: 'a1',
@@ -48,25 +45,19 @@ describe.skipIf(!haveChromium)('domain page: which route serves this URL', () =>
       ingress: [],
       routes: routeInfosFromMappings(routeMappingsFromYaml(MANIFESTS)),
     };
-    const res = await fetch(`${web.url}/api/v2/agent/snapshots`, {
+    const res = await fetch(`${env.web.url}/api/v2/agent/snapshots`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${web.adminToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${env.web.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify(snapshot),
     });
     expect(res.status, await res.text()).toBe(200);
-    browser = await launchBrowser();
-  }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await web?.stop();
-  });
+  }, 60_000);
 
   it('shows the route that serves a path, and the router tried before it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await env.browser.newPage({ viewport: { width: 1440, height: 900 } });
     const errors = watchErrors(page);
     try {
-      await page.goto(`${web.url}/slo/domains/shop.example.com?cluster_id=rm`);
+      await page.goto(`${env.web.url}/slo/domains/shop.example.com?cluster_id=rm`);
       const form = page.getByTestId('route-match-form');
       await form.waitFor({ timeout: 30_000 });
       expect(await form.getByRole('textbox', { name: 'Host' }).inputValue()).toBe('shop.example.com');

@@ -3,9 +3,10 @@
  * menu, back and forward, the parameters that follow the user, deep links with their query string,
  * path parameters with escapes, and an address that is no page.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, ensureWebBuilt, launchBrowser, startWebServer, type WebServer } from '../e2e/browser.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable } from '../e2e/browser.js';
+import { webAndBrowser } from '../e2e/web-fixture.js';
 import { installMockApi } from '../e2e/mock-api.js';
 import { settled, watchErrors } from '../e2e/page-helpers.js';
 
@@ -15,27 +16,15 @@ const query = (page: Page) => new URL(page.url()).searchParams;
 const path = (page: Page) => new URL(page.url()).pathname;
 
 describe.skipIf(!haveChromium)('dashboard routing', () => {
-  let web: WebServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    await ensureWebBuilt();
-    web = await startWebServer();
-    browser = await launchBrowser();
-  }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await web?.stop();
-  });
+  const env = webAndBrowser();
 
   it('on a phone, choosing a page closes the menu; the cluster follows; back and forward return', async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await env.browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       const errors = watchErrors(page);
       await installMockApi(page);
-      await page.goto(`${web.url}/`);
+      await page.goto(`${env.web.url}/`);
       await page.getByRole('heading', { level: 1, name: 'Domains' }).waitFor();
       expect(path(page)).toBe('/slo/domains');
       await page.waitForFunction(() => new URLSearchParams(location.search).get('cluster_id') === 'prod-tokyo');
@@ -62,12 +51,12 @@ describe.skipIf(!haveChromium)('dashboard routing', () => {
   });
 
   it('deep links keep their query string, links carry it on, and escapes in a path mean what they say', async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const context = await env.browser.newContext({ viewport: { width: 1440, height: 900 } });
     try {
       const page = await context.newPage();
       const errors = watchErrors(page);
       await installMockApi(page);
-      await page.goto(`${web.url}/slo/mesh/shop/cart?time_range=7d`);
+      await page.goto(`${env.web.url}/slo/mesh/shop/cart?time_range=7d`);
       await page.getByRole('heading', { level: 1, name: /cart/ }).waitFor();
       await settled(page);
       await expect(page.getByRole('radio', { name: '7d' }).getAttribute('aria-checked')).resolves.toBe('true');
@@ -81,7 +70,7 @@ describe.skipIf(!haveChromium)('dashboard routing', () => {
 
       // "%25" is a percent sign in the name, asked of the API as such.
       const asked = page.waitForRequest((r) => new URL(r.url()).pathname.startsWith('/api/v2/slo/domains/50'));
-      await page.goto(`${web.url}/slo/domains/${encodeURIComponent('50%.example.com')}`);
+      await page.goto(`${env.web.url}/slo/domains/${encodeURIComponent('50%.example.com')}`);
       await page.getByRole('heading', { level: 1, name: '50%.example.com' }).waitFor();
       expect(new URL((await asked).url()).pathname).toBe('/api/v2/slo/domains/50%25.example.com');
       await page.locator('main [data-state="error"][data-status="404"]').waitFor();
