@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAdminServer } from './admin.js';
+import { policyStreamFor, reporterFor } from './control-plane.js';
 import { Backoff } from './backoff.js';
 import { systemClock } from './clock.js';
 import { FaultCounters } from './counters.js';
@@ -9,8 +10,6 @@ import { SlotLedger } from './fault-slots.js';
 import type { Executor, ExecutorOptions } from './executor.js';
 import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerConfig } from './ipc.js';
 import { ExecutorMetrics } from './metrics.js';
-import { PolicyStream } from './policy-stream.js';
-import { Reporter } from './reporter.js';
 import { listen, urlOf } from './serve.js';
 
 export interface ClusterOptions extends Omit<ExecutorOptions, 'clock' | 'draw'> {
@@ -54,16 +53,7 @@ const workerEntry = () => {
 export async function startExecutorCluster(opts: ClusterOptions): Promise<ClusterExecutor> {
   const log = opts.log;
   const clock = systemClock;
-  const policies = new PolicyStream({
-    server: opts.server,
-    token: opts.token,
-    target: { service: opts.service, namespace: opts.namespace, headerFaults: opts.headerFaults === true },
-    stateFile: opts.stateFile,
-    clock,
-    log,
-    backoffBaseMs: opts.backoffBaseMs,
-    backoffCapMs: opts.backoffCapMs,
-  });
+  const policies = policyStreamFor(opts, clock);
   const config: WorkerConfig = {
     listen: opts.listen,
     upstream: opts.upstream.href,
@@ -180,22 +170,7 @@ export async function startExecutorCluster(opts: ClusterOptions): Promise<Cluste
         workers: { wanted: opts.workers, pids: [...children.values()].filter((c) => c.listening).map((c) => c.worker.process.pid ?? 0) },
       }))
     : undefined;
-  const reporter = opts.server
-    ? new Reporter({
-        server: opts.server,
-        token: opts.token,
-        intervalMs: opts.reportIntervalMs ?? 5000,
-        clock,
-        log,
-        report: async () => ({
-          executor_id: opts.executorId,
-          service: opts.service,
-          namespace: opts.namespace,
-          policy_version: policies.status().version,
-          counters: await metrics.freshInjectedCounts(),
-        }),
-      })
-    : undefined;
+  const reporter = reporterFor(opts, clock, policies, () => metrics.freshInjectedCounts());
 
   const adminAddr = admin && opts.admin ? await listen(admin, opts.admin) : undefined;
   for (let i = 0; i < opts.workers; i++) fork();

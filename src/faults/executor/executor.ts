@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin.js';
+import { policyStreamFor, reporterFor } from './control-plane.js';
 import { systemClock, type Clock } from './clock.js';
 import { FaultCounters } from './counters.js';
 import { ExecutorMetrics } from './metrics.js';
-import { PolicyStream } from './policy-stream.js';
+import type { PolicyStream } from './policy-stream.js';
 import { LocalFaultSlots } from './fault-slots.js';
 import { createProxy } from './proxy.js';
-import { Reporter } from './reporter.js';
 import { drain, listen, proxyServer, urlOf, type HostPort } from './serve.js';
 
 export type { HostPort } from './serve.js';
@@ -51,16 +51,7 @@ export async function startExecutor(opts: ExecutorOptions): Promise<Executor> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
   const maxHeaderSize = opts.maxHeaderSize ?? 256 * 1024;
-  const policies = new PolicyStream({
-    server: opts.server,
-    token: opts.token,
-    target: { service: opts.service, namespace: opts.namespace, headerFaults: opts.headerFaults === true },
-    stateFile: opts.stateFile,
-    clock,
-    log,
-    backoffBaseMs: opts.backoffBaseMs,
-    backoffCapMs: opts.backoffCapMs,
-  });
+  const policies = policyStreamFor(opts, clock);
   let listening = false;
   const counters = new FaultCounters();
   const proxy = createProxy({
@@ -76,16 +67,7 @@ export async function startExecutor(opts: ExecutorOptions): Promise<Executor> {
   const metrics = new ExecutorMetrics({ policyState: () => policies.status(), activeFaults: () => proxy.activeFaults() }, counters);
   const server = proxyServer(proxy, maxHeaderSize);
   const admin = opts.admin ? createAdminServer(metrics, () => ({ ...policies.status(), listening })) : undefined;
-  const reporter = opts.server
-    ? new Reporter({
-        server: opts.server,
-        token: opts.token,
-        intervalMs: opts.reportIntervalMs ?? 5000,
-        clock,
-        log,
-        report: () => ({ executor_id: opts.executorId, service: opts.service, namespace: opts.namespace, policy_version: policies.status().version, counters: metrics.injectedCounts() }),
-      })
-    : undefined;
+  const reporter = reporterFor(opts, clock, policies, () => metrics.injectedCounts());
 
   const adminAddr = admin && opts.admin ? await listen(admin, opts.admin) : undefined;
   const addr = await listen(server, opts.listen);
