@@ -4,13 +4,13 @@
  */
 import { BURN_SPANS_MS, NO_MINIMUM, WINDOW_MS, addCounts, scaleGolden, type Counts, type SampleMinimum, type SloWindow } from '../../math/slo.js';
 import { TargetIndex } from '../../math/targets.js';
-import { DAY, HOUR, coveredSeconds, floorTo, trailingHours, trailingMinutes, type Window } from '../../math/time.js';
+import { DAY, HOUR, coveredSeconds, floorTo, trailingHours, trailingMinutes, type TimeRange, type Window } from '../../math/time.js';
 import { EntityMap, type LoadOpts } from '../entities.js';
 import type { EntityKind } from '../tables.js';
 import type { Filters, SloRepository, Unrolled } from '../repository.js';
 import type { Db } from '../tx.js';
 import { ClusterRequired, UnknownCluster } from '../errors.js';
-import { CURRENT_RATE_MS, type QueryOptions } from './shared.js';
+import { CURRENT_RATE_MS, round, type QueryOptions } from './shared.js';
 
 export class ReadContext {
   readonly now: () => number;
@@ -33,6 +33,19 @@ export class ReadContext {
   /** The sample minimum as the answers state it (next to every status). */
   minimumOut() {
     return { requests: this.minStatus.requests, covered_seconds: this.minStatus.coveredSeconds };
+  }
+
+  /** The fields every answer that judges statuses starts with (schemas.ts `answerHead` and `coverage`). */
+  judgedHead(cluster: string, range: TimeRange, from: number, now: number, dataFrom: number | null, seconds: number) {
+    return {
+      cluster_id: cluster,
+      time_range: range,
+      generated_at: now,
+      window: { from, to: now },
+      data_from: dataFrom,
+      covered_seconds: round(seconds, 3) ?? 0,
+      status_minimum: this.minimumOut(),
+    };
   }
 
   /**

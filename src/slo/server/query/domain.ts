@@ -88,13 +88,7 @@ export async function domainDetail(cx: ReadContext, cluster: string, domain: str
     const summary = sloMetrics(sum, seconds);
     const domainBudgetAt = budgetSeries(buckets, anchor, size, WINDOW_MS[dt.primary.window], dt.primary.availability_target, now, s, domainPoints);
     return {
-      cluster_id: cluster,
-      time_range: range,
-      generated_at: now,
-      window: { from: w.from, to: now },
-      data_from: dataFrom,
-      covered_seconds: round(seconds, 3) ?? 0,
-      status_minimum: cx.minimumOut(),
+      ...cx.judgedHead(cluster, range, w.from, now, dataFrom, seconds),
       step_seconds: s.step / 1000,
       domain,
       tls: routes.some((r) => r.mapping?.tls === 1),

@@ -65,13 +65,7 @@ export async function domainList(cx: ReadContext, cluster: string, range: TimeRa
     }
     const count = (s: SloStatus) => domains.filter((d) => d.status === s).length;
     return {
-      cluster_id: cluster,
-      time_range: range,
-      generated_at: now,
-      window: { from: w.from, to: now },
-      data_from: dataFrom,
-      covered_seconds: round(seconds, 3) ?? 0,
-      status_minimum: cx.minimumOut(),
+      ...cx.judgedHead(cluster, range, w.from, now, dataFrom, seconds),
       domains: domains.map(({ _golden, ...d }) => (void _golden, d)),
       summary: {
         total_domains: domains.length,

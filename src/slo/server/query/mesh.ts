@@ -76,13 +76,7 @@ export async function topology(cx: ReadContext, cluster: string, range: TimeRang
       addCounts(src.out, e.g);
     }
     return {
-      cluster_id: cluster,
-      time_range: range,
-      generated_at: now,
-      window: { from: w.from, to: now },
-      data_from: dataFrom,
-      covered_seconds: round(seconds, 3) ?? 0,
-      status_minimum: cx.minimumOut(),
+      ...cx.judgedHead(cluster, range, w.from, now, dataFrom, seconds),
       nodes: [...nodes.entries()]
         .sort(([a], [b]) => cmp(a, b))
         .map(([, n]) => nodeOut(cx, n.namespace, n.name, n.g, seconds, targets.service(n.namespace, n.name), n.key === null ? null : rateNow(n.key), n.out)),
@@ -137,13 +131,7 @@ export async function serviceDetail(cx: ReadContext, cluster: string, namespace:
       };
     });
     return {
-      cluster_id: cluster,
-      time_range: range,
-      generated_at: now,
-      window: { from: w.from, to: now },
-      data_from: dataFrom,
-      covered_seconds: round(seconds, 3) ?? 0,
-      status_minimum: cx.minimumOut(),
+      ...cx.judgedHead(cluster, range, w.from, now, dataFrom, seconds),
       step_seconds: s.step / 1000,
       node: nodeOut(cx, namespace, name, g, seconds, targets.service(namespace, name), rateNow(null), out),
       targets: targets.service(namespace, name).byWindow,
