@@ -4,12 +4,13 @@
  * nothing of the module is left outside the namespace, and the move survives a crash halfway and a
  * second replica starting at the same time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnomalyKeyMigration, MIGRATION_MARKER, AnomalyStore } from '../../src/anomaly/index.js';
 import { BUCKETS_MARKER, MIGRATION_LEASE } from '../../src/anomaly/key-migration.js';
 import type { KvStore } from '../../src/platform/backends/kv/types.js';
 import { kvCases } from '../support/backends.js';
 import { WED_14_TAIPEI } from './helpers.js';
+import { kvPerTest } from '../support/kv-per-test.js';
 
 const BUCKET = 'cart|GET /users/{id}|14|weekday';
 const HOUR_AGG = 'cart|GET /users/{id}|*|weekday';
@@ -50,15 +51,7 @@ const AT = { service: 'cart', endpoint: 'GET /users/7', epochMs: WED_14_TAIPEI +
 
 for (const c of kvCases()) {
   describe.skipIf(!c.open)(`anomaly key migration (${c.name})`, () => {
-    const opened: KvStore[] = [];
-    const open = async () => {
-      const kv = await c.open!();
-      opened.push(kv);
-      return kv;
-    };
-    afterEach(async () => {
-      for (const kv of opened.splice(0)) await kv.close();
-    });
+    const open = kvPerTest(c);
 
     it('serves the old keys after the move and leaves none outside the namespace', async () => {
       const kv = await open();

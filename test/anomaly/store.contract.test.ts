@@ -2,12 +2,12 @@
  * AnomalyStore over the KV port: one contract suite, run on the in-process store and on Redis
  * (VIGIL_TEST_REDIS_URL), so the embedded default cannot drift from the production engine.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnomalyStore, type TraceSummary } from '../../src/anomaly/index.js';
-import type { KvStore } from '../../src/platform/backends/kv/types.js';
 import { kvCases } from '../support/backends.js';
 import { WED_14_TAIPEI, traceId } from './helpers.js';
 import { waitFor } from '../support/wait.js';
+import { kvPerTest } from '../support/kv-per-test.js';
 
 const SAT_03_TAIPEI = Date.parse('2024-01-05T19:00:00Z');
 const KEY = 'cart|GET /users/{id}|14|weekday';
@@ -23,15 +23,7 @@ const summary = (durationMs: number, over: Partial<TraceSummary> = {}): TraceSum
 
 for (const c of kvCases()) {
   describe.skipIf(!c.open)(`AnomalyStore contract (${c.name})`, () => {
-    const opened: KvStore[] = [];
-    const open = async () => {
-      const kv = await c.open!();
-      opened.push(kv);
-      return kv;
-    };
-    afterEach(async () => {
-      for (const kv of opened.splice(0)) await kv.close();
-    });
+    const open = kvPerTest(c);
 
     it('ingests into the bucket window newest first, trimmed to windowSize, and marks the bucket dirty', async () => {
       const kv = await open();
