@@ -7,7 +7,11 @@ import { request, startUpstream, tempDir, type Upstream } from './executor-suppo
 import { waitFor } from '../support/wait.js';
 
 const main = path.join(repoRoot, 'src/cli/main.ts');
-const vigil = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH } });
+const argv = (args: string[]) => ['--import', 'tsx', main, ...args];
+const vigil = (args: string[]) => spawn(process.execPath, argv(args), { cwd: repoRoot, env: { PATH: process.env.PATH } });
+/** `vigil executor` with a mistake in its flags: it must exit at once, so it is run to the end. */
+const refused = (flags: string[]) =>
+  runCommand(process.execPath, argv(['executor', ...flags, '--upstream', up.url, '--service', 'a', '--namespace', 'b']), { cwd: repoRoot, env: { PATH: process.env.PATH }, timeoutMs: 90_000 });
 
 let up: Upstream;
 beforeAll(async () => {
@@ -37,31 +41,19 @@ describe('vigil executor (command)', () => {
   }, 120_000);
 
   it('refuses a malformed --listen with exit code 2 and a message naming the flag', async () => {
-    const r = await runCommand(process.execPath, ['--import', 'tsx', main, 'executor', '--listen', 'nonsense', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH },
-      timeoutMs: 90_000,
-    });
+    const r = await refused(['--listen', 'nonsense']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--listen nonsense');
   }, 120_000);
 
   it('refuses a --workers that is neither a positive integer nor auto, naming the flag', async () => {
-    const r = await runCommand(process.execPath, ['--import', 'tsx', main, 'executor', '--workers', '0', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH },
-      timeoutMs: 90_000,
-    });
+    const r = await refused(['--workers', '0']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--workers 0: expected a positive integer or auto');
   }, 120_000);
 
   it('accepts --control-plane-addr as HFI\'s spelling of --server (and validates it the same way)', async () => {
-    const bad = await runCommand(process.execPath, ['--import', 'tsx', main, 'executor', '--control-plane-addr', 'ftp://x', '--upstream', up.url, '--service', 'a', '--namespace', 'b'], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH },
-      timeoutMs: 90_000,
-    });
+    const bad = await refused(['--control-plane-addr', 'ftp://x']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('ftp://x: expected an http(s) URL');
   }, 120_000);
