@@ -10,7 +10,7 @@ import { SlotLedger } from './fault-slots.js';
 import type { Executor, ExecutorOptions } from './executor.js';
 import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerConfig } from './ipc.js';
 import { ExecutorMetrics } from './metrics.js';
-import { listen, urlOf } from './serve.js';
+import { closeNow, listen, urlOf } from './serve.js';
 
 export interface ClusterOptions extends Omit<ExecutorOptions, 'clock' | 'draw'> {
   /** Proxy processes sharing the listen socket (node:cluster). */
@@ -206,11 +206,7 @@ export async function startExecutorCluster(opts: ClusterOptions): Promise<Cluste
       for (const c of children.values()) c.worker.process.kill('SIGKILL');
       await policies.stop();
       await reporter?.stop();
-      if (admin) {
-        const adminClosed = new Promise<void>((resolve) => admin.close(() => resolve()));
-        admin.closeAllConnections();
-        await adminClosed;
-      }
+      if (admin) await closeNow(admin);
       log.info('executor stopped');
     })());
 

@@ -7,7 +7,7 @@ import { ExecutorMetrics } from './metrics.js';
 import type { PolicyStream } from './policy-stream.js';
 import { LocalFaultSlots } from './fault-slots.js';
 import { createProxy } from './proxy.js';
-import { drain, listen, proxyServer, urlOf, type HostPort } from './serve.js';
+import { closeNow, drain, listen, proxyServer, urlOf, type HostPort } from './serve.js';
 
 export type { HostPort } from './serve.js';
 
@@ -84,11 +84,7 @@ export async function startExecutor(opts: ExecutorOptions): Promise<Executor> {
       proxy.agent.destroy();
       await policies.stop();
       await reporter?.stop();
-      if (admin) {
-        const adminClosed = new Promise<void>((resolve) => admin.close(() => resolve()));
-        admin.closeAllConnections();
-        await adminClosed;
-      }
+      if (admin) await closeNow(admin);
       log.info('executor stopped');
     })());
 

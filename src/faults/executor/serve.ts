@@ -33,3 +33,10 @@ export async function drain(server: http.Server, drainMs: number): Promise<void>
   clearTimeout(deadline);
   server.closeAllConnections();
 }
+
+/** Close a listener and every connection on it at once (the admin port: scrapes can be cut). */
+export async function closeNow(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}
