@@ -4,13 +4,22 @@
  */
 import { BURN_SPANS_MS, NO_MINIMUM, WINDOW_MS, addCounts, scaleGolden, type Counts, type SampleMinimum, type SloWindow } from '../../math/slo.js';
 import { TargetIndex } from '../../math/targets.js';
-import { DAY, HOUR, coveredSeconds, floorTo, trailingHours, trailingMinutes, type TimeRange, type Window } from '../../math/time.js';
+import { DAY, HOUR, coveredSeconds, floorTo, trailingHours, summaryWindow, trailingMinutes, type TimeRange, type Window } from '../../math/time.js';
 import { EntityMap, type LoadOpts } from '../entities.js';
 import type { EntityKind } from '../tables.js';
 import type { Filters, SloRepository, Unrolled } from '../repository.js';
 import type { Db } from '../tx.js';
 import { ClusterRequired, UnknownCluster } from '../errors.js';
 import { CURRENT_RATE_MS, round, type QueryOptions } from './shared.js';
+
+/** What readRange hands an answer: the time it is computed for and the cluster's data over its window. */
+export interface RangeRead {
+  now: number;
+  w: Window;
+  u: Unrolled;
+  dataFrom: number | null;
+  seconds: number;
+}
 
 export class ReadContext {
   readonly now: () => number;
@@ -35,13 +44,27 @@ export class ReadContext {
     return { requests: this.minStatus.requests, covered_seconds: this.minStatus.coveredSeconds };
   }
 
+  /**
+   * One read transaction over `range`'s summary window ending now, with what every answer that judges
+   * statuses starts from: the unrolled snapshots, where the cluster's data starts and the covered seconds.
+   */
+  readRange<T>(cluster: string, range: TimeRange, body: (db: Db, at: RangeRead) => Promise<T>): Promise<T> {
+    const now = this.now();
+    const w = summaryWindow(range, now);
+    return this.repo.read(async (db) => {
+      const u = await this.repo.unrolled(db, cluster);
+      const dataFrom = await this.repo.firstDataAt(db, cluster);
+      return body(db, { now, w, u, dataFrom, seconds: coveredSeconds(w.from, now, dataFrom) });
+    });
+  }
+
   /** The fields every answer that judges statuses starts with (schemas.ts `answerHead` and `coverage`). */
-  judgedHead(cluster: string, range: TimeRange, from: number, now: number, dataFrom: number | null, seconds: number) {
+  judgedHead(cluster: string, range: TimeRange, { now, w, dataFrom, seconds }: Pick<RangeRead, 'now' | 'w' | 'dataFrom' | 'seconds'>) {
     return {
       cluster_id: cluster,
       time_range: range,
       generated_at: now,
-      window: { from, to: now },
+      window: { from: w.from, to: now },
       data_from: dataFrom,
       covered_seconds: round(seconds, 3) ?? 0,
       status_minimum: this.minimumOut(),

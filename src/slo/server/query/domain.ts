@@ -1,6 +1,6 @@
 /** GET /api/v2/slo/domains/{domain}: per-route metrics, history with error budget, burn rates. */
 import { WINDOW_MS, addGolden, emptyGolden, burnRates, errorBudgetRemaining, sloMetrics, worstStatus, type Golden, type SloWindow } from '../../math/slo.js';
-import { DAY, HOUR, coveredSeconds, floorTo, historySeries, previousWindow, summaryWindow, trailingHours, trailingMinutes, type Series, type TimeRange } from '../../math/time.js';
+import { DAY, HOUR, coveredSeconds, floorTo, historySeries, previousWindow, trailingHours, trailingMinutes, type Series, type TimeRange } from '../../math/time.js';
 import { UnknownDomain } from '../errors.js';
 import type { ReadContext } from './context.js';
 import { CURRENT_RATE_MS, budgetOut, burnOut, cmp, metricsOut, round, SEP, stepSeconds, sumCounts } from './shared.js';
@@ -20,15 +20,10 @@ interface HistoryPoint {
 
 /** GET /api/v2/slo/domains/{domain} */
 export async function domainDetail(cx: ReadContext, cluster: string, domain: string, range: TimeRange) {
-  const now = cx.now();
-  const w = summaryWindow(range, now);
-  const pw = previousWindow(range, w, now);
-  const s = historySeries(range, now);
-  const filters = { domain };
-  return cx.repo.read(async (db) => {
-    const u = await cx.repo.unrolled(db, cluster);
-    const dataFrom = await cx.repo.firstDataAt(db, cluster);
-    const seconds = coveredSeconds(w.from, now, dataFrom);
+  return cx.readRange(cluster, range, async (db, { now, w, u, dataFrom, seconds }) => {
+    const pw = previousWindow(range, w, now);
+    const s = historySeries(range, now);
+    const filters = { domain };
     const prevSeconds = coveredSeconds(pw.from, pw.to, dataFrom);
     const mappings = await cx.repo.mappings(db, cluster, { domain });
     const current = await cx.repo.windowEntities(db, 'ingress', cluster, w, u, filters, { hist: true });
@@ -88,7 +83,7 @@ export async function domainDetail(cx: ReadContext, cluster: string, domain: str
     const summary = sloMetrics(sum, seconds);
     const domainBudgetAt = budgetSeries(buckets, anchor, size, WINDOW_MS[dt.primary.window], dt.primary.availability_target, now, s, domainPoints);
     return {
-      ...cx.judgedHead(cluster, range, w.from, now, dataFrom, seconds),
+      ...cx.judgedHead(cluster, range, { now, w, dataFrom, seconds }),
       step_seconds: s.step / 1000,
       domain,
       tls: routes.some((r) => r.mapping?.tls === 1),

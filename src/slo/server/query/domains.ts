@@ -1,19 +1,14 @@
 /** GET /api/v2/slo/domains: every domain of a cluster with its routes, and the fleet summary. */
 import { addGolden, emptyGolden, errorBudgetRemaining, sloMetrics, worstStatus, type SloStatus, type SloWindow } from '../../math/slo.js';
 import type { ResolvedTargets } from '../../math/targets.js';
-import { coveredSeconds, summaryWindow, type TimeRange } from '../../math/time.js';
+import type { TimeRange } from '../../math/time.js';
 import type { ReadContext } from './context.js';
 import { budgetOut, cmp, metricsOut, round, SEP, sumCounts } from './shared.js';
 import { routeOut, routeRefs, routeTargets, type RouteRef } from './routes.js';
 
 /** GET /api/v2/slo/domains */
 export async function domainList(cx: ReadContext, cluster: string, range: TimeRange) {
-  const now = cx.now();
-  const w = summaryWindow(range, now);
-  return cx.repo.read(async (db) => {
-    const u = await cx.repo.unrolled(db, cluster);
-    const dataFrom = await cx.repo.firstDataAt(db, cluster);
-    const seconds = coveredSeconds(w.from, now, dataFrom);
+  return cx.readRange(cluster, range, async (db, { now, w, u, dataFrom, seconds }) => {
     const mappings = await cx.repo.mappings(db, cluster);
     const current = await cx.repo.windowEntities(db, 'ingress', cluster, w, u, {}, { hist: true });
     const targets = await cx.targetIndex(db, cluster);
@@ -65,7 +60,7 @@ export async function domainList(cx: ReadContext, cluster: string, range: TimeRa
     }
     const count = (s: SloStatus) => domains.filter((d) => d.status === s).length;
     return {
-      ...cx.judgedHead(cluster, range, w.from, now, dataFrom, seconds),
+      ...cx.judgedHead(cluster, range, { now, w, dataFrom, seconds }),
       domains: domains.map(({ _golden, ...d }) => (void _golden, d)),
       summary: {
         total_domains: domains.length,

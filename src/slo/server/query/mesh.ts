@@ -2,7 +2,7 @@
 import { histDistribution, histTotal, histogramQuantile } from '../../math/histogram.js';
 import { addCounts, emptyGolden, evaluateStatus, sloMetrics, type Golden } from '../../math/slo.js';
 import { serviceKey, type ResolvedTargets } from '../../math/targets.js';
-import { coveredSeconds, historySeries, summaryWindow, type TimeRange } from '../../math/time.js';
+import { historySeries, type TimeRange } from '../../math/time.js';
 import type { Entity } from '../entities.js';
 import { UnknownService } from '../errors.js';
 import type { ReadContext } from './context.js';
@@ -52,12 +52,7 @@ function edgeOut(e: Entity, seconds: number) {
 
 /** GET /api/v2/slo/mesh/topology */
 export async function topology(cx: ReadContext, cluster: string, range: TimeRange) {
-  const now = cx.now();
-  const w = summaryWindow(range, now);
-  return cx.repo.read(async (db) => {
-    const u = await cx.repo.unrolled(db, cluster);
-    const dataFrom = await cx.repo.firstDataAt(db, cluster);
-    const seconds = coveredSeconds(w.from, now, dataFrom);
+  return cx.readRange(cluster, range, async (db, { now, w, u, dataFrom, seconds }) => {
     const rateNow = await cx.currentRates(db, 'service', cluster, {}, now, dataFrom);
     const services = await cx.repo.windowEntities(db, 'service', cluster, w, u, {}, { hist: true, codes: true });
     const edges = await cx.repo.windowEntities(db, 'edge', cluster, w, u, {}, { hist: true });
@@ -76,7 +71,7 @@ export async function topology(cx: ReadContext, cluster: string, range: TimeRang
       addCounts(src.out, e.g);
     }
     return {
-      ...cx.judgedHead(cluster, range, w.from, now, dataFrom, seconds),
+      ...cx.judgedHead(cluster, range, { now, w, dataFrom, seconds }),
       nodes: [...nodes.entries()]
         .sort(([a], [b]) => cmp(a, b))
         .map(([, n]) => nodeOut(cx, n.namespace, n.name, n.g, seconds, targets.service(n.namespace, n.name), n.key === null ? null : rateNow(n.key), n.out)),
@@ -87,13 +82,8 @@ export async function topology(cx: ReadContext, cluster: string, range: TimeRang
 
 /** GET /api/v2/slo/mesh/services/{namespace}/{name} */
 export async function serviceDetail(cx: ReadContext, cluster: string, namespace: string, name: string, range: TimeRange) {
-  const now = cx.now();
-  const w = summaryWindow(range, now);
-  const s = historySeries(range, now);
-  return cx.repo.read(async (db) => {
-    const u = await cx.repo.unrolled(db, cluster);
-    const dataFrom = await cx.repo.firstDataAt(db, cluster);
-    const seconds = coveredSeconds(w.from, now, dataFrom);
+  return cx.readRange(cluster, range, async (db, { now, w, u, dataFrom, seconds }) => {
+    const s = historySeries(range, now);
     const filters = { namespace, name };
     const rateNow = await cx.currentRates(db, 'service', cluster, filters, now, dataFrom);
     const svc = await cx.repo.windowEntities(db, 'service', cluster, w, u, filters, { hist: true, codes: true });
@@ -131,7 +121,7 @@ export async function serviceDetail(cx: ReadContext, cluster: string, namespace:
       };
     });
     return {
-      ...cx.judgedHead(cluster, range, w.from, now, dataFrom, seconds),
+      ...cx.judgedHead(cluster, range, { now, w, dataFrom, seconds }),
       step_seconds: s.step / 1000,
       node: nodeOut(cx, namespace, name, g, seconds, targets.service(namespace, name), rateNow(null), out),
       targets: targets.service(namespace, name).byWindow,
