@@ -10,6 +10,7 @@ export { canonicalHeaderKey, type MatcherVerdict, type RouteRequest } from './ru
 export { BadRouteRequest, parseHeaderSpec, routeRequestOf, type RouteRequestSpec } from './route-request.js';
 export {
   chooseRoute,
+  groupRouters,
   routersFromMappings,
   routersOnEntryPoint,
   type ManifestRouter,

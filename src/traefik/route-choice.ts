@@ -89,24 +89,29 @@ export interface ManifestRouter extends Router {
   mappings: RouteMapping[];
 }
 
-/** One router per distinct router name of the mappings (an IngressRoute route or an Ingress path), in manifest order. */
-export function routersFromMappings(mappings: readonly RouteMapping[]): ManifestRouter[] {
-  const byName = new Map<string, ManifestRouter>();
-  for (const m of mappings) {
-    if (m.rule === undefined) continue;
-    const known = byName.get(m.router);
-    if (known) {
-      known.mappings.push(m);
-      continue;
-    }
-    byName.set(m.router, {
-      name: m.router,
-      rule: m.rule,
-      syntax: m.syntax,
-      ...(m.priority !== undefined ? { priority: m.priority } : {}),
-      entryPoints: m.entryPoints,
-      mappings: [m],
-    });
+/**
+ * One router per distinct router name among `items`, in order, with the items behind each (several
+ * routes or paths can share one router); the first item's rule wins. `routerOf` says an item's router,
+ * or undefined for one without a rule (not considered).
+ */
+export function groupRouters<T>(items: readonly T[], routerOf: (item: T) => Router | undefined): { router: Router; items: T[] }[] {
+  const byName = new Map<string, { router: Router; items: T[] }>();
+  for (const item of items) {
+    const router = routerOf(item);
+    if (!router) continue;
+    const known = byName.get(router.name);
+    if (known) known.items.push(item);
+    else byName.set(router.name, { router, items: [item] });
   }
   return [...byName.values()];
+}
+
+/** One router per distinct router name of the mappings (an IngressRoute route or an Ingress path), in manifest order. */
+export function routersFromMappings(mappings: readonly RouteMapping[]): ManifestRouter[] {
+  const groups = groupRouters(mappings, (m) =>
+    m.rule === undefined
+      ? undefined
+      : { name: m.router, rule: m.rule, syntax: m.syntax, ...(m.priority !== undefined ? { priority: m.priority } : {}), entryPoints: m.entryPoints },
+  );
+  return groups.map(({ router, items }) => ({ ...router, mappings: items }));
 }

@@ -4,7 +4,7 @@
  * GET /api/v2/slo/routes/match. Pure: no I/O. A request Traefik could not receive is a
  * BadRouteRequest (src/traefik) naming the query field.
  */
-import { chooseRoute, routeRequestOf, routersOnEntryPoint, type Router, type RouterVerdict } from '../../traefik/index.js';
+import { chooseRoute, groupRouters, routeRequestOf, routersOnEntryPoint, type Router, type RouterVerdict } from '../../traefik/index.js';
 import type { RouteInfo } from '../snapshot.js';
 import type { MatchedRoute, RouteMatchResponse, RouterOut } from './route-match-schemas.js';
 
@@ -29,24 +29,12 @@ export interface MatchQuery {
 
 /** One router per router name among the routes that carry a rule (the first route's rule wins). */
 function routersOf(routes: readonly RouteInfo[]): ShippedRouter[] {
-  const byName = new Map<string, ShippedRouter>();
-  for (const r of routes) {
-    if (r.rule === undefined || r.router === undefined) continue;
-    const known = byName.get(r.router);
-    if (known) {
-      known.routes.push(r);
-      continue;
-    }
-    byName.set(r.router, {
-      name: r.router,
-      rule: r.rule,
-      syntax: r.syntax ?? 'v3',
-      ...(r.priority !== undefined ? { priority: r.priority } : {}),
-      entryPoints: r.entry_points ?? [],
-      routes: [r],
-    });
-  }
-  return [...byName.values()];
+  const groups = groupRouters(routes, (r) =>
+    r.rule === undefined || r.router === undefined
+      ? undefined
+      : { name: r.router, rule: r.rule, syntax: r.syntax ?? 'v3', ...(r.priority !== undefined ? { priority: r.priority } : {}), entryPoints: r.entry_points ?? [] },
+  );
+  return groups.map(({ router, items }) => ({ ...router, routes: items }));
 }
 
 function routeOut(r: RouteInfo): MatchedRoute {
