@@ -272,4 +272,18 @@ export const sloMigrations: ModuleMigration[] = [
     },
   },
   routeRulesMigration,
+  {
+    // A snapshot's raw rows are read back by (cluster, minute, snapshot id): by the rollup, and by a
+    // replica reading snapshots another replica ingested. Several snapshots in one minute (several
+    // agents, short intervals) made that a scan of the whole minute; with snap_id in the index it is
+    // a seek to the snapshot's own rows. The index still serves (cluster_id, ts) range reads.
+    id: '005_slo_raw_snapshot_index',
+    async up(db) {
+      for (const k of ['service', 'edge', 'ingress'] as const) {
+        const name = `${tableName(k, 'raw')}_ts`;
+        await db.schema.dropIndex(name).execute();
+        await db.schema.createIndex(name).on(tableName(k, 'raw')).columns(['cluster_id', 'ts', 'snap_id']).execute();
+      }
+    },
+  },
 ];
