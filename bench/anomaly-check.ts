@@ -8,6 +8,9 @@
  * Goal: check >= 60% of /healthz.
  *
  * The server runs in a child process (this file with `child`), so autocannon does not share its core.
+ * A last row measures Fastify alone (this file with `bare`: no Vigil hooks, no auth, no logger), GET
+ * against POST with the same bodies answering {}: the ceiling any POST route has against a GET in
+ * the framework itself, measured in the same run.
  *
  * `npx tsx bench/anomaly-check.ts profile [redis]` instead loads only the check route, with the server
  * sampling its CPU for exactly that load, and prints the frames with the most self time (the profile
@@ -114,15 +117,29 @@ async function child(dataDir: string, redisUrl: string, preload: boolean): Promi
   process.send!({ url, token, keys: SERVICES * ENDPOINTS_PER_SERVICE * 48 });
 }
 
+/** Child: Fastify alone, one GET and one POST answering small JSON (the framework's own floor). */
+async function bareChild(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify();
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.post('/post', { schema: { body: { type: 'object' } } }, async () => ({}));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  process.on('message', (m) => m === 'cpu' && process.send!({ cpu: process.cpuUsage() }));
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  process.send!({ url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, token: '', keys: 0 });
+}
+
 /** A bench server in a child process (this file, `child` mode); without preload it has learned nothing. */
 export function startChild(
   redisUrl: string,
   preload = true,
   profileFile?: string,
+  mode: 'child' | 'bare' = 'child',
 ): Promise<{ child: ChildProcess; url: string; token: string; stop(): Promise<void>; cpuMicros(): Promise<number> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-'));
   const env = profileFile ? { ...process.env, BENCH_CPU_PROF: profileFile } : process.env;
-  const c = fork(here, ['child', dataDir, redisUrl, preload ? '1' : '0'], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const c = fork(here, [mode, dataDir, redisUrl, preload ? '1' : '0'], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const stop = () =>
       new Promise<void>((r) => {
@@ -203,6 +220,7 @@ export async function run(): Promise<Row[]> {
         '/healthz p99 ms': health.p99,
         'check / healthz': `${round((100 * check.rps) / health.rps, 0)}%`,
         'POST {} req/s': round(floor.rps, 0),
+        'POST {} / healthz': `${round((100 * floor.rps) / health.rps, 0)}%`,
         'POST same-size answer req/s': round(canned.rps, 0),
         'check / same-size POST': `${round((100 * check.rps) / canned.rps, 0)}%`,
         // server CPU per request: steadier than req/s when other work shares the machine
@@ -212,10 +230,30 @@ export async function run(): Promise<Row[]> {
       await target.stop();
     }
   }
+  // The framework's own ceiling for a POST against a GET, same bodies, same load.
+  const bare = await startChild('', false, undefined, 'bare');
+  try {
+    const requests = checkRequests().map((r) => ({ ...r, path: '/post' }));
+    await autocannon({ url: bare.url + '/healthz', connections: 8, duration: WARMUP });
+    await autocannon({ url: bare.url, connections: 8, duration: WARMUP, requests });
+    const get = await load(bare.url + '/healthz', {}, bare.cpuMicros);
+    const post = await load(bare.url, { requests }, bare.cpuMicros);
+    rows.push({
+      backend: 'Fastify alone (peer)',
+      '/healthz req/s': round(get.rps, 0),
+      '/healthz p99 ms': get.p99,
+      'POST {} req/s': round(post.rps, 0),
+      'POST {} / healthz': `${round((100 * post.rps) / get.rps, 0)}%`,
+      'CPU µs/req check · same-size POST · /healthz': `– · ${round(post.cpu, 0)} (POST {}) · ${round(get.cpu, 0)}`,
+    });
+  } finally {
+    await bare.stop();
+  }
   return report(
     'anomaly-check',
     `POST /v1/anomaly/check vs GET /healthz and authenticated POSTs answering {} or a stored answer of the same size (same bodies) on the same server ` +
-      `(autocannon, ${CONNECTIONS} connections, ${DURATION}s, loopback; ${SERVICES * ENDPOINTS_PER_SERVICE * 48} buckets learned; goal >= 60% of /healthz)`,
+      `(autocannon, ${CONNECTIONS} connections, ${DURATION}s, loopback; ${SERVICES * ENDPOINTS_PER_SERVICE * 48} buckets learned; goal >= 60% of /healthz); ` +
+      `last row: Fastify alone, GET vs POST {} with the same bodies`,
     rows,
   );
 }
@@ -240,7 +278,8 @@ export async function profile(backend: string): Promise<void> {
 }
 
 if (isMain(import.meta.url)) {
-  if (process.argv[2] === 'child') await child(process.argv[3], process.argv[4] ?? '', process.argv[5] !== '0');
+  if (process.argv[2] === 'bare') await bareChild();
+  else if (process.argv[2] === 'child') await child(process.argv[3], process.argv[4] ?? '', process.argv[5] !== '0');
   else if (process.argv[2] === 'profile') await profile(process.argv[3] ?? 'memory');
   else await run();
 }
