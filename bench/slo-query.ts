@@ -11,12 +11,15 @@
  * steady (nothing written: the caches of decoded rollup buckets serve); live (the agent POSTs a
  * 1 000-route snapshot before every round and the rollup runs every 4th, so reads keep meeting new
  * raw rows and current buckets); and live with the writes on another replica (this one reads them
- * all back from the database).
+ * all back from the database). That replica is another process (this file with `writer`), as in a
+ * deployment: the reading server does not pay for the writer's parsing and garbage.
  *
  *   npx tsx bench/slo-query.ts            (BENCH_REQUESTS=200)
  *   node --import tsx --cpu-prof bench/slo-query.ts
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +36,7 @@ import { DAY, HOUR, MINUTE, floorTo } from '../src/slo/math/time.js';
 import type { Snapshot } from '../src/slo/snapshot.js';
 import { isMain, report, round, type Row } from './lib/report.js';
 
+const here = fileURLToPath(import.meta.url);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const RAW_STEP_MS = Number(process.env.BENCH_RAW_STEP_S ?? 300) * 1000;
 const SHAPE: FleetShape = { cluster: 'bench', services: 0, edges: 0, routes: 1000, domains: 200 };
@@ -65,6 +69,49 @@ export async function seed(store: SqlStore, now: number, log = (m: string) => co
   // The newest minute, not rolled up yet (read from raw by every query).
   for (let i = 0; i < 4; i++) await repo.ingest({ ...base, seq: ++seq, timestamp: now - 60_000 + i * 15_000 }, now);
   return { snapshots: seq };
+}
+
+/** Child: another replica writing into the same database; each message ingests a snapshot, every `rollup` one rolls up. */
+async function writerChild(file: string, dataDir: string): Promise<void> {
+  const store = await openSql({ url: `sqlite:${file}`, dataDir });
+  const writer = new SloRepository(store);
+  process.on('message', (m: { seq: number; rollup: boolean }) =>
+    void (async () => {
+      await writer.ingest(fleetSnapshot(SHAPE, m.seq, Date.now()), Date.now());
+      if (m.rollup) await writer.rollupAll();
+      process.send!('done');
+    })(),
+  );
+  process.on('disconnect', () => void store.close().then(() => process.exit(0)));
+  process.send!('ready');
+}
+
+/** Another replica in its own process: `write` resolves once its snapshot (and rollup) committed. */
+async function startWriter(file: string, dataDir: string) {
+  const c = fork(here, ['writer', file, dataDir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () =>
+    new Promise<void>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`writer replica exited ${code}`));
+      c.once('exit', onExit);
+      c.once('message', () => {
+        c.off('exit', onExit);
+        resolve();
+      });
+    });
+  await next();
+  return {
+    write: (seq: number, rollup: boolean) => {
+      const done = next();
+      c.send({ seq, rollup });
+      return done;
+    },
+    stop: () =>
+      new Promise<void>((r) => {
+        if (c.exitCode !== null) return r();
+        c.once('exit', () => r());
+        c.disconnect();
+      }),
+  };
 }
 
 export async function run(): Promise<Row[]> {
@@ -124,7 +171,7 @@ export async function run(): Promise<Row[]> {
       });
     });
   };
-  const writerStore = await openSql({ url: `sqlite:${file}`, dataDir });
+  const writer = await startWriter(file, dataDir);
   try {
     add('steady (no writes)', [healthz, list, list30, detail], await measure([healthz, list, list30, detail], REQUESTS));
     let seq = seeded.snapshots;
@@ -141,21 +188,20 @@ export async function run(): Promise<Row[]> {
       if (i % 4 === 3) await services!.repo.rollupAll();
     });
     add('live: snapshot POSTed before each round, rollup every 4th', [healthz, list, detail], live);
-    // Live, two replicas: another replica ingests and rolls up, so this one reads every new raw row
-    // and changed bucket back from the database.
-    const writer = new SloRepository(writerStore);
-    const replica = await measure([healthz, list, detail], n, async (i) => {
-      await writer.ingest(fleetSnapshot(SHAPE, ++seq, Date.now()), Date.now());
-      if (i % 4 === 3) await writer.rollupAll();
-    });
+    // Live, two replicas: another replica (process) ingests and rolls up, so this one reads every
+    // new raw row and changed bucket back from the database.
+    const replica = await measure([healthz, list, detail], n, (i) => writer.write(++seq, i % 4 === 3));
     add('live, writes on another replica', [healthz, list, detail], replica);
   } finally {
     await server.stop();
-    await writerStore.close();
+    await writer.stop();
     // The seeded database is half a gigabyte: do not leave one behind per run.
     rmSync(dataDir, { recursive: true, force: true });
   }
   return report('slo-query', `SLO reads on SQLite: ${SHAPE.domains} domains × 5 paths, 30 d hourly + 48 h raw (${seeded.snapshots} snapshots); sequential requests, interleaved`, rows);
 }
 
-if (isMain(import.meta.url)) await run();
+if (isMain(import.meta.url)) {
+  if (process.argv[2] === 'writer') await writerChild(process.argv[3], process.argv[4]);
+  else await run();
+}
