@@ -117,6 +117,16 @@ export function parseRps(text: string | null): number | null {
   return Number(m[1]) * ({ '': 1, k: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]];
 }
 
+/**
+ * Half the last shown digit of a compact number as the web app prints it (format.ts fmtNum: 1.3k,
+ * 12k, 12.3, 0.05): how far a shown value may be from the server's and still be the same number.
+ */
+export function halfDisplayStep(v: number): number {
+  const a = Math.abs(v);
+  const step = a >= 1e9 ? 1e8 : a >= 1e6 ? 1e5 : a >= 1e4 ? 1e3 : a >= 1e3 ? 100 : a >= 100 ? 1 : a >= 1 ? 0.1 : a >= 0.01 ? 0.01 : 10 ** (Math.floor(Math.log10(a || 1e-9)) - 1);
+  return step / 2 + 1e-9;
+}
+
 /** Text of every cell of the table rows a locator finds, row by row. */
 export async function rowTexts(rows: Locator): Promise<string[][]> {
   return rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())));
