@@ -130,16 +130,21 @@ async function bareChild(): Promise<void> {
   process.send!({ url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, token: '', keys: 0 });
 }
 
+type BenchServer = { child: ChildProcess; url: string; token: string; stop(): Promise<void>; cpuMicros(): Promise<number> };
+
 /** A bench server in a child process (this file, `child` mode); without preload it has learned nothing. */
-export function startChild(
-  redisUrl: string,
-  preload = true,
-  profileFile?: string,
-  mode: 'child' | 'bare' = 'child',
-): Promise<{ child: ChildProcess; url: string; token: string; stop(): Promise<void>; cpuMicros(): Promise<number> }> {
+export function startChild(redisUrl: string, preload = true, profileFile?: string): Promise<BenchServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-'));
   const env = profileFile ? { ...process.env, BENCH_CPU_PROF: profileFile } : process.env;
-  const c = fork(here, [mode, dataDir, redisUrl, preload ? '1' : '0'], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return forkServer(['child', dataDir, redisUrl, preload ? '1' : '0'], env);
+}
+
+/** Fastify alone in a child process (this file, `bare` mode). */
+const startBare = (): Promise<BenchServer> => forkServer(['bare'], process.env);
+
+/** This file in a child process with `args`, answering its URL once it listens, its CPU time on request. */
+function forkServer(args: string[], env: NodeJS.ProcessEnv): Promise<BenchServer> {
+  const c = fork(here, args, { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const stop = () =>
       new Promise<void>((r) => {
@@ -231,7 +236,7 @@ export async function run(): Promise<Row[]> {
     }
   }
   // The framework's own ceiling for a POST against a GET, same bodies, same load.
-  const bare = await startChild('', false, undefined, 'bare');
+  const bare = await startBare();
   try {
     const requests = checkRequests().map((r) => ({ ...r, path: '/post' }));
     await autocannon({ url: bare.url + '/healthz', connections: 8, duration: WARMUP });

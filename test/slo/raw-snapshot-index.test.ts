@@ -10,10 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../src/platform/backends/sql/db.js';
 import { migrate } from '../../src/platform/backends/sql/migrations.js';
 import { platformMigrations } from '../../src/platform/runtime.js';
-import { sloMigrations } from '../../src/slo/server/tables.js';
+import { KINDS, sloMigrations } from '../../src/slo/server/tables.js';
 import { sqlCases } from '../support/backends.js';
-
-const KINDS = ['service', 'edge', 'ingress'] as const;
 
 async function indexColumns(store: SqlStore, index: string): Promise<string[]> {
   if (store.kind === 'sqlite') {

@@ -279,6 +279,7 @@ export const sloMigrations: ModuleMigration[] = [
     // a seek to the snapshot's own rows. The index still serves (cluster_id, ts) range reads.
     id: '005_slo_raw_snapshot_index',
     async up(db) {
+      // The kinds as of this migration, not KINDS: a kind added later creates its tables after it.
       for (const k of ['service', 'edge', 'ingress'] as const) {
         const name = `${tableName(k, 'raw')}_ts`;
         await db.schema.dropIndex(name).execute();
